@@ -1,0 +1,141 @@
+"""The command line as the README and the issues promise it, run through Flask's CLI runner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def lines_json(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def demo(runner: Any) -> None:
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+
+
+def test_init_creates_a_private_key_once(runner: Any, keys_dir: Path) -> None:
+    first = runner.invoke(args=["init"])
+    assert first.exit_code == 0, first.output
+    assert "Created signing key 1" in first.output
+    (key_file,) = keys_dir.glob("*.pem")
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    second = runner.invoke(args=["init"])
+    assert "Created signing key" not in second.output
+    assert len(list(keys_dir.glob("*.pem"))) == 1
+
+
+def test_products_and_producers_json(runner: Any, demo: None) -> None:
+    products = lines_json(runner.invoke(args=["products", "--json"]).output)
+    assert len(products) >= 25
+    assert set(products[0]) >= {"code", "name", "stars", "certified", "producer"}
+    assert any(not p["certified"] for p in products)  # the demo keeps expired ones to show
+    producers = lines_json(runner.invoke(args=["producers", "--json"]).output)
+    codes = {p["code"] for p in producers}
+    assert {p["producer"] for p in products} <= codes
+    ninh_thuan = [p for p in producers if p["province"] == "Ninh Thuận"]
+    assert ninh_thuan and all(p["province_now"] == "Khánh Hòa" for p in ninh_thuan)
+
+
+def test_issue_csv_then_verify_online_and_offline(runner: Any, demo: None, tmp_path: Path) -> None:
+    product = next(p for p in lines_json(runner.invoke(args=["products", "--json"]).output) if p["certified"])
+    out = tmp_path / "stamps.csv"
+    result = runner.invoke(
+        args=[
+            "batch",
+            "issue",
+            "--product",
+            product["code"],
+            "--quantity",
+            "300",
+            "--lot",
+            "L-01",
+            "--activate",
+            "--csv",
+            str(out),
+            "--json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    summary = lines_json(result.output)[0]
+    assert summary["count"] == 300 and isinstance(summary["batch"], int)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == 300 and len({r["serial"] for r in rows}) == 300
+    urls = [r["url"] for r in rows]
+    assert all(u.startswith("https://ocop.example.vn/v/") for u in urls)
+
+    online = runner.invoke(args=["verify", "--json", *urls[:50]])
+    assert online.exit_code == 0, online.output
+    assert {r["verdict"] for r in lines_json(online.output)} == {"genuine"}
+
+    jwks_file = tmp_path / "jwks.json"
+    assert runner.invoke(args=["keys", "export", "--jwks", str(jwks_file)]).exit_code == 0
+    assert "PRIVATE" not in jwks_file.read_text() and '"d"' not in jwks_file.read_text()
+    offline = runner.invoke(args=["verify", "--offline", "--trust", str(jwks_file), "--json", *urls])
+    assert offline.exit_code == 0
+    assert len(lines_json(offline.output)) == 300
+
+    token = urls[0].rsplit("/", 1)[1]
+    bad = runner.invoke(args=["verify", "--json", token, token[:-1], "not a stamp"])
+    assert bad.exit_code == 1
+    assert [r["verdict"] for r in lines_json(bad.output)] == ["genuine", "malformed", "malformed"]
+
+
+def test_issue_refuses_bad_input_and_writes_nothing(runner: Any, demo: None, tmp_path: Path) -> None:
+    products = lines_json(runner.invoke(args=["products", "--json"]).output)
+    expired = next(p for p in products if not p["certified"])
+    out = tmp_path / "none.csv"
+    for args, message in [
+        (["--product", expired["code"], "--quantity", "10"], "valid certification"),
+        (["--product", "NOPE", "--quantity", "10"], "no product has the code"),
+        (["--product", products[0]["code"], "--quantity", "0"], "at least 1"),
+        (["--product", products[0]["code"], "--quantity", "ten"], "is not a valid integer"),
+        (
+            ["--product", products[0]["code"], "--quantity", "5", "--production-date", "31/12/2024"],
+            "YYYY-MM-DD",
+        ),
+    ]:
+        result = runner.invoke(args=["batch", "issue", *args, "--csv", str(out)])
+        assert result.exit_code != 0
+        assert message in result.output
+        assert "Traceback" not in result.output
+    assert not out.exists() and not list(tmp_path.glob(".none.csv*"))
+    assert runner.invoke(args=["batch", "list", "--json"]).output == ""
+
+
+def test_verify_offline_needs_a_usable_trust_file(runner: Any, tmp_path: Path) -> None:
+    bogus = tmp_path / "jwks.json"
+    bogus.write_text('{"keys": [{"kty": "RSA"}]}')
+    result = runner.invoke(args=["verify", "--offline", "--trust", str(bogus), "123"])
+    assert result.exit_code != 0 and "not an Ed25519 key" in result.output
+    assert "needs --trust" in runner.invoke(args=["verify", "--offline", "123"]).output
+
+
+def test_range_commands_and_keys(runner: Any, demo: None) -> None:
+    product = next(p for p in lines_json(runner.invoke(args=["products", "--json"]).output) if p["certified"])
+    batch = lines_json(
+        runner.invoke(args=["batch", "issue", "--product", product["code"], "--quantity", "50", "--json"]).output
+    )[0]["batch"]
+    assert runner.invoke(args=["batch", "activate", str(batch), "--from", "0", "--to", "9"]).exit_code == 0
+    assert (
+        runner.invoke(args=["batch", "void", str(batch), "--from", "5", "--to", "5", "--reason", "torn"]).exit_code == 0
+    )
+    shown = json.loads(runner.invoke(args=["batch", "show", str(batch)]).output)
+    assert [r["state"] for r in shown["ranges"]] == ["activated", "voided", "activated", "issued"]
+    again = runner.invoke(args=["batch", "activate", str(batch), "--from", "5", "--to", "5"])
+    assert again.exit_code != 0 and "voided and cannot become activated" in again.output
+    rotated = runner.invoke(args=["keys", "rotate"])
+    assert "Key 2 is now active" in rotated.output
+    listed = lines_json(runner.invoke(args=["keys", "list", "--json"]).output)
+    assert [(k["kid"], k["status"]) for k in listed] == [(1, "retired"), (2, "active")]

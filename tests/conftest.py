@@ -1,0 +1,202 @@
+"""Fixtures: a real database per test run (SQLite file, or PostgreSQL via TEST_DATABASE_URL), wiped
+between tests; an app, client and CLI runner; small factories for registry records."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from traceability import create_app
+from traceability.db import make_engine
+from traceability.models import Base
+from traceability.schema import upgrade_database
+
+BASE_URL = "https://ocop.example.vn"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches the database, so a second pass can run just those on PostgreSQL."""
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the test database, upgraded once through the real migrations."""
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    if url.startswith("postgresql"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        engine = make_engine(url)
+        with engine.begin() as connection:  # start clean: a crashed earlier run may have left tables
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade_database(url)
+    return url
+
+
+def _wipe(url: str) -> None:
+    engine = make_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f'DELETE FROM "{table}"'))
+    engine.dispose()
+
+
+@pytest.fixture
+def keys_dir(tmp_path: Path) -> Path:
+    """Return an empty key folder for this test (tests never touch the project's keys/)."""
+    path = tmp_path / "keys"
+    path.mkdir(mode=0o700)
+    return path
+
+
+@pytest.fixture
+def app_config(database_url: str, keys_dir: Path, tmp_path: Path) -> dict[str, Any]:
+    """Return the configuration mapping tests pass to create_app (tests may change it first)."""
+    return {
+        "ENV": "testing",
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "KEYS_DIR": str(keys_dir),
+        "PUBLIC_BASE_URL": BASE_URL,
+        "SECRET_KEY": "test-secret",
+        "PRINT_DIR": str(tmp_path / "prints"),
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], database_url: str) -> Iterator[Flask]:
+    """Return an app on the test database; every table is emptied after the test."""
+    application = create_app(app_config)
+    yield application
+    application.extensions["db_engine"].dispose()
+    _wipe(database_url)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """Return the session of an app context that stays open for the test."""
+    from traceability.db import get_session
+
+    with app.app_context():
+        yield get_session()
+
+
+@pytest.fixture
+def store(app: Flask) -> Any:
+    from traceability.stamps.keystore import store_from_config
+
+    return store_from_config(app.config)
+
+
+@pytest.fixture
+def signing_key(session: Session, store: Any) -> Any:
+    """Create and commit an active signing key."""
+    from traceability.stamps.keys import generate_key
+
+    key = generate_key(session, store)
+    session.commit()
+    return key
+
+
+class Factory:
+    """Small builders for registry records, each committed so other sessions see them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.counter = 0
+
+    def producer(self, code: str | None = None, **overrides: Any) -> Any:
+        from traceability.registry.services import ProducerData, save_producer
+
+        self.counter += 1
+        data = ProducerData(
+            code=code or f"P{self.counter:03d}",
+            name=overrides.pop("name", f"Hợp tác xã Nho Thái An {self.counter}"),
+            short_name=overrides.pop("short_name", f"HTX Thái An {self.counter}"),
+            type=overrides.pop("type", "cooperative"),
+            commune=overrides.pop("commune", "Xã Nhơn Hải"),
+            district=overrides.pop("district", "Huyện Ninh Hải"),
+            province_code=overrides.pop("province_code", "58"),
+            address_scheme=overrides.pop("address_scheme", "pre2025"),
+            address_as_of=overrides.pop("address_as_of", date(2024, 3, 1)),
+            **overrides,
+        )
+        producer = save_producer(self.session, data)
+        self.session.commit()
+        return producer
+
+    def product(
+        self,
+        code: str | None = None,
+        *,
+        producer: Any = None,
+        stars: int | None = 4,
+        decision_date: date | None = None,
+        **overrides: Any,
+    ) -> Any:
+        from traceability.registry.services import (
+            CertificationData,
+            ProductData,
+            add_certification,
+            save_product,
+        )
+
+        self.counter += 1
+        producer = producer or self.producer()
+        product = save_product(
+            self.session,
+            ProductData(
+                code=code or f"SP{self.counter:03d}",
+                name=overrides.pop("name", f"Rượu nho Thái An {self.counter}"),
+                producer=producer.code,
+                product_set=overrides.pop("product_set", "II.1.a"),
+                **overrides,
+            ),
+        )
+        if stars is not None:
+            add_certification(
+                self.session,
+                product,
+                CertificationData(
+                    stars=stars,
+                    score={3: 60, 4: 80, 5: 92}[stars],
+                    decision_number=f"{self.counter}/QĐ-UBND",
+                    decision_date=decision_date or date.today().replace(day=1),
+                    authority="UBND tỉnh Ninh Thuận" if stars < 5 else "Bộ Nông nghiệp và Môi trường",
+                    authority_level="provincial" if stars < 5 else "national",
+                ),
+            )
+        self.session.commit()
+        return product
+
+
+@pytest.fixture
+def factory(session: Session) -> Factory:
+    return Factory(session)

@@ -1,0 +1,94 @@
+"""Configuration: defaults plus environment overrides. The only module that reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from traceability.errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development, see check()
+
+# Environment variables read here, with what they set. README's configuration table mirrors this
+# mapping and a test keeps the two in step.
+ENVIRONMENT: dict[str, str] = {
+    "TRACEABILITY_ENV": "ENV",
+    "DATABASE_URL": "DATABASE_URL",
+    "KEYS_DIR": "KEYS_DIR",
+    "KEYS_PASSPHRASE": "KEYS_PASSPHRASE",
+    "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
+    "SECRET_KEY": "SECRET_KEY",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "SCAN_SALT_SECRET": "SCAN_SALT_SECRET",
+    "PRINT_DIR": "PRINT_DIR",
+}
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Return the built-in defaults for an app whose instance folder is instance_path."""
+    return {
+        "ENV": "development",
+        "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "traceability.sqlite3"),
+        "KEYS_DIR": str(PROJECT_ROOT / "keys"),
+        "KEYS_PASSPHRASE": None,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SCAN_SALT_SECRET": None,
+        "PRINT_DIR": os.path.join(instance_path, "prints"),
+        # A certificate's validity and the re-evaluation window (domain.md: 36 months, filed 180-120 days
+        # before expiry, grace of at most 180 days after expiry while re-evaluation is pending).
+        "CERTIFICATE_WARNING_DAYS": 180,
+        "MAX_BATCH_QUANTITY": 100_000,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+    }
+
+
+def load(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the configuration: defaults, then the environment, then explicit overrides (tests)."""
+    config = defaults(instance_path)
+    for env_name, key in ENVIRONMENT.items():
+        value = os.environ.get(env_name)
+        if value:
+            config[key] = value
+    if overrides:
+        config.update(overrides)
+    config["PUBLIC_BASE_URL"] = normalise_base_url(str(config["PUBLIC_BASE_URL"]))
+    config["SESSION_COOKIE_SECURE"] = config["PUBLIC_BASE_URL"].startswith("https://")
+    check(config)
+    return config
+
+
+def normalise_base_url(url: str) -> str:
+    """Lowercase scheme and host and drop a trailing slash: several phone cameras reject HTTPS://."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"PUBLIC_BASE_URL must be an http(s) URL with a host, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("PUBLIC_BASE_URL must not have a query or fragment")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Refuse settings that are unsafe outside development."""
+    if config["ENV"] not in ("development", "testing", "production"):
+        raise ConfigurationError("TRACEABILITY_ENV must be development, testing or production")
+    if config["ENV"] == "production":
+        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+            raise ConfigurationError("SECRET_KEY must be set in production (a long random string)")
+        if not str(config["PUBLIC_BASE_URL"]).startswith("https://"):
+            raise ConfigurationError("PUBLIC_BASE_URL must be https in production")
+        if len(str(config["PUBLIC_BASE_URL"]) + "/v/") > 24:
+            # Longer prefixes push the stamp QR from version 6 (16.2 mm) to 7 (17.5 mm) or more.
+            raise ConfigurationError(
+                "PUBLIC_BASE_URL is too long for version-6 stamps: scheme and host plus '/v/' must be at most "
+                "24 characters (e.g. https://ocop.gov.vn)"
+            )

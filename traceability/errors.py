@@ -1,0 +1,99 @@
+"""The domain error family: each error carries its HTTP status, and one handler renders them all."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.typing import ResponseReturnValue
+
+
+class DomainError(Exception):
+    """Base of every error the service reports to a person; the message is meant to be read."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON body for this error."""
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+class ConfigurationError(DomainError):
+    """Settings that would make the service unsafe or broken."""
+
+    status = 500
+    code = "configuration"
+
+
+class ValidationError(DomainError):
+    """Input that breaks a rule; `field` names the offending input where there is one."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message: str, field: str | None = None, **details: Any) -> None:
+        super().__init__(message, **({"field": field} if field else {}), **details)
+        self.field = field
+
+
+class NotFound(DomainError):
+    """A record that does not exist, or that the caller may not see (never say which)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (duplicate code, wrong batch state...)."""
+
+    status = 409
+    code = "conflict"
+
+
+def init_app(app: Flask) -> None:
+    """Render domain errors and HTTP errors as JSON for API clients and HTML for people."""
+    from flask import jsonify, render_template, request
+    from werkzeug.exceptions import HTTPException
+
+    def wants_json() -> bool:
+        if request.path.startswith("/api/") or request.path.startswith("/.well-known/"):
+            return True
+        best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+        return best == "application/json"
+
+    def render(status: int, body: dict[str, Any]) -> ResponseReturnValue:
+        if wants_json():
+            return jsonify(body), status
+        return render_template("error.html", status=status, error=body), status
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError) -> ResponseReturnValue:
+        from traceability.db import rollback_request_session
+
+        rollback_request_session()
+        return render(error.status, error.to_dict())
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> ResponseReturnValue:
+        status = error.code or 500
+        return render(status, {"error": error.name.lower().replace(" ", "_"), "message": error.description})
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> ResponseReturnValue:
+        from traceability.db import rollback_request_session
+
+        rollback_request_session()
+        app.logger.exception("unhandled error", exc_info=error)
+        return render(500, {"error": "internal", "message": "Something went wrong on our side."})

@@ -1,0 +1,21 @@
+"""Database schema upgrades through Alembic (the migrations/ folder at the top of the project)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from traceability.config import PROJECT_ROOT
+
+
+def alembic_config(database_url: str) -> Config:
+    """Return an Alembic configuration for the given database."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(database_url: str) -> None:
+    """Create or upgrade the database to the newest schema."""
+    command.upgrade(alembic_config(database_url), "head")

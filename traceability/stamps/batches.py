@@ -1,0 +1,303 @@
+"""Batch services: issue a batch, reproduce its signed stamps, and move ranges of stamps between states."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from traceability.db import utcnow
+from traceability.errors import Conflict, NotFound, ValidationError
+from traceability.registry.models import Product
+from traceability.registry.services import require_stampable
+from traceability.stamps import serials
+from traceability.stamps.codec import StampBody, month_index, stamp_url
+from traceability.stamps.keys import active_key
+from traceability.stamps.keystore import KeyStore
+from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState, StampRange
+from traceability.stamps.signing import sign_body
+
+
+class BatchNotIssued(Conflict):
+    code = "batch_not_issued"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedStamp:
+    sequence: int
+    serial: str
+    token: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    """What a batch request carries besides product and quantity."""
+
+    lot: str | None = None
+    production_date: date | None = None
+    expiry_date: date | None = None
+    layout: str | None = None
+
+
+# Which range states a stamp may move to from each state. Voided and revoked are final: a stamp that
+# left circulation never comes back, so a found "lost" roll cannot be laundered into genuine stamps.
+TRANSITIONS: dict[RangeState, frozenset[RangeState]] = {
+    RangeState.ISSUED: frozenset({RangeState.PRINTED, RangeState.ACTIVATED, RangeState.VOIDED, RangeState.REVOKED}),
+    RangeState.PRINTED: frozenset({RangeState.ACTIVATED, RangeState.VOIDED, RangeState.REVOKED}),
+    RangeState.ACTIVATED: frozenset({RangeState.VOIDED, RangeState.REVOKED}),
+    RangeState.VOIDED: frozenset({RangeState.REVOKED}),
+    RangeState.REVOKED: frozenset(),
+}
+
+
+def batch_or_404(session: Session, batch_id: int) -> Batch:
+    """Return the batch or raise NotFound."""
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"there is no batch {batch_id}")
+    return batch
+
+
+def check_quantity(quantity: int, maximum: int) -> int:
+    """Refuse a quantity outside 1..maximum, saying what to do instead."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise ValidationError("quantity must be a whole number", field="quantity")
+    if quantity < 1:
+        raise ValidationError("quantity must be at least 1", field="quantity")
+    if quantity > maximum:
+        raise ValidationError(
+            f"quantity {quantity:,} is above the limit of {maximum:,} a batch; split it into several batches",
+            field="quantity",
+        )
+    return quantity
+
+
+def check_options(options: BatchOptions) -> BatchOptions:
+    """Refuse lot codes and dates that cannot be printed or make no sense."""
+    lot = (options.lot or "").strip() or None
+    if lot is not None and (len(lot) > 60 or not lot.isprintable()):
+        raise ValidationError("the lot code must be printable text of at most 60 characters", field="lot")
+    if options.production_date and options.expiry_date and options.expiry_date < options.production_date:
+        raise ValidationError("the expiry date is before the production date", field="expiry_date")
+    return BatchOptions(lot, options.production_date, options.expiry_date, options.layout)
+
+
+def new_request(
+    session: Session,
+    product: Product,
+    quantity: int,
+    options: BatchOptions,
+    *,
+    actor: str,
+    maximum: int,
+    today: date,
+) -> Batch:
+    """Record a producer's request for a batch: nothing is allocated or signed yet."""
+    require_stampable(product, today)
+    options = check_options(options)
+    batch = Batch(
+        product=product,
+        status=BatchStatus.REQUESTED,
+        quantity=check_quantity(quantity, maximum),
+        lot=options.lot,
+        production_date=options.production_date,
+        expiry_date=options.expiry_date,
+        layout=options.layout,
+        requested_by=actor,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today: date, activate: bool = False) -> Batch:
+    """Allocate and sign a requested batch: freeze its stars and validity, and record its range.
+
+    The batch row is locked first, so two approvals of the same request cannot both issue it.
+    """
+    locked = session.scalar(select(Batch).where(Batch.id == batch.id).with_for_update())
+    if locked is None or locked.status is not BatchStatus.REQUESTED:
+        state = locked.status.value if locked else "missing"
+        raise Conflict(f"batch {batch.id} is {state}, not waiting for approval")
+    certification = require_stampable(locked.product, today)
+    key = active_key(session)
+    store.load(key.id)  # fail now, before anything is recorded, if the private key is unusable
+    now = utcnow()
+    locked.certification = certification
+    locked.key_id = key.id
+    locked.stars = certification.stars
+    locked.valid_until_month = month_index(certification.valid_until)
+    locked.secret = secrets.token_bytes(32)
+    locked.status = BatchStatus.ISSUED
+    locked.issued_at = now
+    locked.decided_at, locked.decided_by = now, actor
+    initial = RangeState.ACTIVATED if activate else RangeState.ISSUED
+    locked.ranges = [StampRange(start=0, end=locked.quantity, state=initial, changed_at=now, changed_by=actor)]
+    session.flush()
+    return locked
+
+
+def issue_direct(
+    session: Session,
+    store: KeyStore,
+    product: Product,
+    quantity: int,
+    options: BatchOptions,
+    *,
+    actor: str,
+    maximum: int,
+    today: date,
+    activate: bool = False,
+) -> Batch:
+    """Request and issue in one step: the programme office's direct path."""
+    batch = new_request(session, product, quantity, options, actor=actor, maximum=maximum, today=today)
+    return issue(session, store, batch, actor=actor, today=today, activate=activate)
+
+
+def reject(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
+    """Turn down a request with a reason the producer will read."""
+    if batch.status is not BatchStatus.REQUESTED:
+        raise Conflict(f"batch {batch.id} is {batch.status.value}, not waiting for approval")
+    if not reason.strip():
+        raise ValidationError("give the producer a reason for the rejection", field="reason")
+    batch.status, batch.decided_at, batch.decided_by = BatchStatus.REJECTED, utcnow(), actor
+    batch.decision_reason = reason.strip()
+    session.flush()
+    return batch
+
+
+def revoke(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
+    """Withdraw every stamp of an issued batch."""
+    if batch.status is not BatchStatus.ISSUED:
+        raise Conflict(f"batch {batch.id} is {batch.status.value}; only an issued batch can be revoked")
+    if not reason.strip():
+        raise ValidationError("a revocation needs a reason", field="reason")
+    batch.status, batch.revoked_at, batch.revocation_reason = BatchStatus.REVOKED, utcnow(), reason.strip()
+    session.flush()
+    return batch
+
+
+def stamp_body(batch: Batch, sequence: int) -> StampBody:
+    """Return the body of one stamp of an issued batch (deterministic: a reprint is identical)."""
+    if batch.status is BatchStatus.REQUESTED or batch.secret is None or batch.key_id is None:
+        raise BatchNotIssued(f"batch {batch.id} has not been issued")
+    assert batch.stars is not None
+    assert batch.valid_until_month is not None
+    return StampBody(
+        key_id=batch.key_id,
+        batch_id=batch.id,
+        sequence=sequence,
+        nonce=serials.nonce(batch.secret, sequence),
+        product_ref=batch.product_id,
+        stars=batch.stars,
+        valid_until_month=batch.valid_until_month,
+    )
+
+
+def signing_key_for(session: Session, store: KeyStore, batch: Batch) -> Ed25519PrivateKey:
+    """Return the private key that signed a batch, refusing one marked compromised."""
+    from traceability.stamps.keys import key_or_404
+
+    if batch.key_id is None:
+        raise BatchNotIssued(f"batch {batch.id} has not been issued")
+    if key_or_404(session, batch.key_id).status is KeyStatus.COMPROMISED:
+        raise Conflict(f"batch {batch.id} was signed by compromised key {batch.key_id}; revoke and reissue it")
+    return store.load(batch.key_id)
+
+
+def stamps(
+    batch: Batch, private_key: Ed25519PrivateKey, base_url: str, start: int = 0, end: int | None = None
+) -> Iterator[IssuedStamp]:
+    """Yield the signed stamps [start, end) of an issued batch."""
+    end = batch.quantity if end is None else end
+    if not 0 <= start <= end <= batch.quantity:
+        raise ValidationError(f"stamps {start}..{end} are outside batch {batch.id} (0..{batch.quantity})")
+    assert batch.secret is not None
+    for sequence in range(start, end):
+        token = sign_body(private_key, stamp_body(batch, sequence))
+        yield IssuedStamp(sequence, serials.serial(batch.id, sequence, batch.secret), token, stamp_url(base_url, token))
+
+
+def state_of(batch: Batch, sequence: int) -> RangeState | None:
+    """Return the state of one stamp, or None if the batch holds no such stamp."""
+    for stamp_range in batch.ranges:
+        if stamp_range.start <= sequence < stamp_range.end:
+            return stamp_range.state
+    return None
+
+
+def change_range(
+    session: Session,
+    batch: Batch,
+    start: int,
+    end: int,
+    new_state: RangeState,
+    *,
+    actor: str,
+    reason: str | None = None,
+) -> Batch:
+    """Move stamps [start, end) of an issued batch to new_state, splitting and merging ranges.
+
+    Every stamp in the span must be allowed to make the move; otherwise nothing changes.
+    """
+    locked = session.scalar(select(Batch).where(Batch.id == batch.id).with_for_update())
+    assert locked is not None
+    if locked.status is not BatchStatus.ISSUED:
+        raise BatchNotIssued(f"batch {locked.id} is {locked.status.value}; its stamps cannot change state")
+    if not 0 <= start < end <= locked.quantity:
+        raise ValidationError(
+            f"the range must lie within the batch's stamps 0..{locked.quantity - 1} (start ≤ last)",
+            field="start",
+        )
+    segments: list[tuple[int, int, RangeState, StampRange | None]] = []
+    for current in locked.ranges:
+        overlap_start, overlap_end = max(start, current.start), min(end, current.end)
+        if overlap_start >= overlap_end:
+            segments.append((current.start, current.end, current.state, current))
+            continue
+        if current.state is not new_state and new_state not in TRANSITIONS[current.state]:
+            raise InvalidTransition(
+                f"stamps {overlap_start}..{overlap_end - 1} are {current.state.value} and cannot become "
+                f"{new_state.value}"
+            )
+        if current.start < overlap_start:
+            segments.append((current.start, overlap_start, current.state, current))
+        segments.append((overlap_start, overlap_end, new_state, None))
+        if overlap_end < current.end:
+            segments.append((overlap_end, current.end, current.state, current))
+    merged: list[tuple[int, int, RangeState, StampRange | None]] = []
+    for segment in sorted(segments, key=lambda s: s[0]):
+        if merged and merged[-1][2] is segment[2] and merged[-1][1] == segment[0]:
+            previous = merged.pop()
+            merged.append((previous[0], segment[1], segment[2], previous[3] or segment[3]))
+        else:
+            merged.append(segment)
+    now = utcnow()
+    new_ranges = []
+    for seg_start, seg_end, state, origin in merged:
+        touched = seg_start < end and seg_end > start
+        new_ranges.append(
+            StampRange(
+                start=seg_start,
+                end=seg_end,
+                state=state,
+                changed_at=now if touched or origin is None else origin.changed_at,
+                changed_by=actor if touched or origin is None else origin.changed_by,
+                reason=reason if touched else (origin.reason if origin else None),
+            )
+        )
+    locked.ranges.clear()
+    session.flush()  # delete before insert: (batch, start) is unique
+    locked.ranges.extend(new_ranges)
+    session.flush()
+    return locked

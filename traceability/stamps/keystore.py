@@ -1,0 +1,103 @@
+"""Where private signing keys live: files in KEYS_DIR, mode 0600, optionally encrypted."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+
+from traceability.errors import DomainError
+
+
+class KeyStoreError(DomainError):
+    status = 500
+    code = "key_store"
+
+
+class KeyStore(Protocol):
+    """What the service needs of private-key storage, so an HSM or vault can replace the files."""
+
+    def save(self, key_id: int, key: Ed25519PrivateKey) -> None: ...
+
+    def load(self, key_id: int) -> Ed25519PrivateKey: ...
+
+    def has(self, key_id: int) -> bool: ...
+
+    def ids(self) -> list[int]: ...
+
+
+class FileKeyStore:
+    """PKCS#8 PEM files named ocop-ed25519-<kid>.pem; never group- or world-readable."""
+
+    def __init__(self, directory: str | os.PathLike[str], passphrase: str | None = None) -> None:
+        self.directory = Path(directory)
+        self._passphrase = passphrase.encode() if passphrase else None
+
+    def path(self, key_id: int) -> Path:
+        """Return the file that holds key_id."""
+        return self.directory / f"ocop-ed25519-{key_id}.pem"
+
+    def has(self, key_id: int) -> bool:
+        """Say whether the private half of key_id is here."""
+        return self.path(key_id).exists()
+
+    def ids(self) -> list[int]:
+        """Return the key ids whose private halves are stored here."""
+        found = []
+        for path in self.directory.glob("ocop-ed25519-*.pem"):
+            suffix = path.stem.removeprefix("ocop-ed25519-")
+            if suffix.isdigit():
+                found.append(int(suffix))
+        return sorted(found)
+
+    def save(self, key_id: int, key: Ed25519PrivateKey) -> None:
+        """Write a new key file with mode 0600; never overwrite an existing key."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        encryption = BestAvailableEncryption(self._passphrase) if self._passphrase else NoEncryption()
+        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption)
+        try:
+            # O_EXCL: a key id is never written twice; 0o600 from creation, so no window of wider access.
+            fd = os.open(self.path(key_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError as error:
+            raise KeyStoreError(
+                f"a private key file for key {key_id} already exists; refusing to replace it"
+            ) from error
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        os.chmod(self.path(key_id), 0o600)
+
+    def load(self, key_id: int) -> Ed25519PrivateKey:
+        """Read key_id, refusing a file that others can read (as ssh does)."""
+        path = self.path(key_id)
+        if not path.exists():
+            raise KeyStoreError(f"the private key for key {key_id} is not in {self.directory}")
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyStoreError(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+        try:
+            key = load_pem_private_key(path.read_bytes(), password=self._passphrase)
+        except TypeError as error:
+            raise KeyStoreError(
+                f"{path} is encrypted and KEYS_PASSPHRASE is not set, or it is not encrypted but a passphrase was given"
+            ) from error
+        except ValueError as error:
+            raise KeyStoreError(f"cannot read {path}: wrong KEYS_PASSPHRASE or a damaged file") from error
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyStoreError(f"{path} does not hold an Ed25519 key")
+        return key
+
+
+def store_from_config(config: Mapping[str, Any]) -> FileKeyStore:
+    """Return the key store the configuration names."""
+    return FileKeyStore(config["KEYS_DIR"], config.get("KEYS_PASSPHRASE"))
