@@ -22,6 +22,8 @@ from traceability.schema import upgrade_database
 
 BASE_URL = "https://ocop.example.vn"
 
+pytest_plugins = ["tests.live"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that touches the database, so a second pass can run just those on PostgreSQL."""

@@ -1,0 +1,1 @@
+"""The OCOP registry: producers, raw-material areas, products and certifications."""

@@ -1,0 +1,1 @@
+"""Signed stamps: token codec, signing, keys and batches."""

@@ -1,0 +1,1 @@
+"""Verification of scanned codes: verdicts, online checks, public pages and API."""
