@@ -1,0 +1,6 @@
+"""Printing: stamps in, print-ready bytes out (PDF sheets and label rolls, CSV, SVG/PNG archives).
+
+Entry points: sheets.write_pdf, printerfiles.write_csv and printerfiles.write_zip; layouts.LAYOUTS names the
+sheet geometries; qrbatch.encode_batch encodes a batch of QR codes. Nothing is re-exported here, so that
+worker processes importing pagebuild do not pay for fontTools.subset.
+"""
