@@ -7,8 +7,12 @@ workers are not counted twice) and of the summed RSS.
 
     python benchmarks/print_batch.py                       # 1,000 / 10,000 / 30,000 / 100,000 stamps
     python benchmarks/print_batch.py --sizes 30000 --baseline-sizes 1000,2000
+    python benchmarks/print_batch.py --from-database       # also: a real batch, database to finished PDF
 
-Tokens are synthetic 193-digit numbers (the signing step is not measured here).
+Without --from-database, tokens are synthetic 193-digit numbers (no signing). With it, each size also runs
+the service path of `traceability batch print`: a fresh SQLite database with the demo registry and a new
+key, a batch issued (not timed), then timed from loading the batch to the PDF renamed into place and its
+stamps marked printed, signing every stamp on the way.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PREFIX = "https://ocop.gov.vn/v/"
+BASE_URL = "https://ocop.gov.vn"
+PREFIX = BASE_URL + "/v/"
+DEMO_PRODUCT = "NT-SP01"
 LABEL = "HTX Nho Thái An"
 DEFAULT_SIZES = (1_000, 10_000, 30_000, 100_000)
 SAMPLE_SECONDS = 0.05
@@ -55,6 +61,72 @@ def run_pipeline(count: int, layout_name: str, workers: int, out_path: str) -> d
             stamps, out, layout=get_layout(layout_name), batch_label="BENCH-1", count=count, workers=workers
         )
     return {"seconds": time.perf_counter() - started, "bytes": stats.bytes_written, "pages": stats.pages}
+
+
+def run_database(count: int, layout_name: str, workers: int, out_path: str) -> dict[str, object]:
+    """Issue a batch in a fresh database, then time database to finished PDF, signing included."""
+    from traceability import clock, create_app
+    from traceability.db import get_session
+    from traceability.printing import services
+    from traceability.registry.demo import load_demo
+    from traceability.registry.services import product_or_404
+    from traceability.schema import upgrade_database
+    from traceability.stamps import batches, keys
+    from traceability.stamps.keystore import store_from_config
+
+    folder = Path(out_path).parent
+    (folder / "keys").mkdir(mode=0o700)
+    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": url,
+            "KEYS_DIR": str(folder / "keys"),
+            "PUBLIC_BASE_URL": BASE_URL,
+            "PRINT_DIR": str(folder),
+            "SECRET_KEY": "bench",
+            "PRINT_WORKERS": workers,
+        }
+    )
+    upgrade_database(url)
+    store = store_from_config(app.config)
+    with app.app_context():
+        session = get_session()
+        keys.generate_key(session, store)
+        load_demo(session)
+        batch = batches.issue_direct(
+            session,
+            store,
+            product_or_404(session, DEMO_PRODUCT),
+            count,
+            batches.BatchOptions(lot="BENCH-1"),
+            actor="bench",
+            maximum=count,
+            today=clock.today(),
+        )
+        session.commit()
+        batch_id = batch.id
+    with app.app_context():  # what `traceability batch print` does, in a fresh context
+        started = time.perf_counter()
+        session = get_session()
+        batch = batches.batch_or_404(session, batch_id)
+        layout = services.layout_for(batch, layout_name)
+        source = services.open_source(session, store, batch, app.config["PUBLIC_BASE_URL"])
+        session.commit()
+        pending = services.write_files(source, services.Outputs(pdf=Path(out_path)), layout=layout, workers=workers)
+        marked = services.record_printed(
+            session,
+            batches.batch_or_404(session, batch_id),
+            actor="bench",
+            layout=layout,
+            ecc="M",
+            hashes=pending.hashes(),
+        )
+        session.commit()
+        pending.install()
+        seconds = time.perf_counter() - started
+    assert marked == count and pending.stats is not None
+    return {"seconds": seconds, "bytes": pending.stats.bytes_written, "pages": pending.stats.pages}
 
 
 def run_baseline(count: int, out_path: str) -> dict[str, object]:
@@ -104,6 +176,8 @@ def child_main(mode: str, count: int, layout: str, workers: int) -> None:
         out_path = os.path.join(tmp, "stamps.pdf")
         if mode == "pipeline":
             result = run_pipeline(count, layout, workers, out_path)
+        elif mode == "database":
+            result = run_database(count, layout, workers, out_path)
         elif mode == "baseline":
             result = run_baseline(count, out_path)
         else:
@@ -198,6 +272,7 @@ def main() -> None:
     parser.add_argument("--baseline-sizes", type=parse_sizes, default=[1_000])
     parser.add_argument("--layout", default="a4-30mm")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--from-database", action="store_true", help="also time a real batch, DB to PDF")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -214,16 +289,26 @@ def main() -> None:
     print(row("qrbatch encode only, 1 core", encode, "(codes/s, version 6-M, 8-mask selection)"))
     for size in args.sizes:
         print(row(f"qrbatch + stream, {args.workers} workers", measure("pipeline", size, args.layout, args.workers)))
+    if args.from_database:
+        for size in args.sizes:
+            measured = measure("database", size, args.layout, args.workers)
+            print(row("database → PDF, signed", measured, "(batch print: load, sign, encode, write, mark)"))
     for size in args.baseline_sizes:
         base = measure("baseline", size, args.layout, 1)
         print(row("qrcode + Pillow pages", base))
         for target in args.sizes:
             if target > size:
                 factor = target / size
-                scaled = {**base, "stamps": target, "seconds": base["seconds"] * factor,
-                          "process_seconds": base["process_seconds"] * factor,
-                          "pss_mb": base["pss_mb"] * factor, "rss_mb": base["rss_mb"] * factor,
-                          "file_mb": base["file_mb"] * factor, "pages": int(base["pages"] * factor)}  # fmt: skip
+                scaled = {
+                    **base,
+                    "stamps": target,
+                    "seconds": base["seconds"] * factor,
+                    "process_seconds": base["process_seconds"] * factor,
+                    "pss_mb": base["pss_mb"] * factor,
+                    "rss_mb": base["rss_mb"] * factor,
+                    "file_mb": base["file_mb"] * factor,
+                    "pages": int(base["pages"] * factor),
+                }
                 print(row("qrcode + Pillow pages", scaled, f"EXTRAPOLATED linearly from {size:,}"))
 
 

@@ -202,3 +202,70 @@ class Factory:
 @pytest.fixture
 def factory(session: Session) -> Factory:
     return Factory(session)
+
+
+# --- Accounts: users, logging in, and posting forms with their CSRF token (CSRF stays on in tests). ---
+
+PASSWORD = "correct horse battery staple"
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """Return a CSRF token for the client's session, read from a form on the page at path."""
+    import re
+
+    response = client.get(path, follow_redirects=True)
+    match = re.search(r'<input[^>]*csrf_token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} (status {response.status_code})"
+    return match.group(1)
+
+
+class Auth:
+    """Create users and act as them through the real login form."""
+
+    def __init__(self, app: Flask, client: FlaskClient, session: Session) -> None:
+        self.app, self.client, self.session = app, client, session
+
+    def user(self, role: str = "producer", producer: Any = None, email: str | None = None, **kw: Any) -> Any:
+        from traceability.accounts.services import create_user
+
+        email = email or f"{role}{self.session.info.setdefault('users', 0) + 1}@ocop.example"
+        self.session.info["users"] = self.session.info.get("users", 0) + 1
+        user = create_user(
+            self.session,
+            self.app.config,
+            email=email,
+            role=role,
+            password=kw.pop("password", PASSWORD),
+            producer_code=producer.code if producer is not None else None,
+            actor="test",
+        )
+        self.session.commit()
+        return user
+
+    def login(self, email: str, password: str = PASSWORD, client: FlaskClient | None = None) -> Any:
+        client = client or self.client
+        token = csrf_token(client, "/login")
+        return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+    def logout(self, client: FlaskClient | None = None) -> Any:
+        client = client or self.client
+        return client.post("/logout", data={"csrf_token": csrf_token(client, "/login")})
+
+    def post(
+        self,
+        path: str,
+        data: dict[str, Any] | None = None,
+        *,
+        prefix: str = "",
+        form_page: str | None = None,
+        **kw: Any,
+    ) -> Any:
+        """Post a form as the logged-in user, with a token from form_page (the page the form is on)."""
+        token = csrf_token(self.client, form_page or path)
+        name = f"{prefix}-csrf_token" if prefix else "csrf_token"
+        return self.client.post(path, data={**(data or {}), name: token}, **kw)
+
+
+@pytest.fixture
+def auth(app: Flask, client: FlaskClient, session: Session) -> Auth:
+    return Auth(app, client, session)

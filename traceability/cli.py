@@ -10,9 +10,11 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from traceability import clock
+from traceability.accounts.commands import users_group
 from traceability.console import echo_json, fail
 from traceability.db import transaction
 from traceability.errors import DomainError
+from traceability.printing.commands import print_command
 from traceability.stamps.commands import batch_group, keys_group
 from traceability.verification.commands import verify_command
 
@@ -140,6 +142,7 @@ def producers_command(as_json: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach every command to the app's command group."""
+    batch_group.add_command(print_command)
     for command in (
         init_command,
         demo_command,
@@ -148,6 +151,7 @@ def init_app(app: Flask) -> None:
         batch_group,
         keys_group,
         verify_command,
+        users_group,
     ):
         app.cli.add_command(command)
 

@@ -40,15 +40,44 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "SCAN_SALT_SECRET": None,
         "PRINT_DIR": os.path.join(instance_path, "prints"),
+        "PRINT_WORKERS": 2,  # processes encoding sheets; traceability/printing
+        "PRINT_JOB_STALE_SECONDS": 300,  # a running print job silent this long belongs to a dead process
         # A certificate's validity and the re-evaluation window (domain.md: 36 months, filed 180-120 days
         # before expiry, grace of at most 180 days after expiry while re-evaluation is pending).
         "CERTIFICATE_WARNING_DAYS": 180,
         "MAX_BATCH_QUANTITY": 100_000,
+        # Public verification (traceability/verification): clone-flag thresholds (notice, then warning:
+        # only a warning makes the verdict "suspicious"), the fingerprint salt period, rate limits per
+        # client, the revocation bundle's lifetime and the largest photo a report may carry.
+        "CLONE_DEVICES_NOTICE": 4,
+        "CLONE_DEVICES_WARNING": 10,
+        "CLONE_PROVINCES_NOTICE": 2,
+        "CLONE_PROVINCES_WARNING": 3,
+        "CLONE_TRAVEL_KMH": 500,
+        "CLONE_TRAVEL_SLACK_KM": 100,
+        "CLONE_BEFORE_ACTIVATION_NOTICE": 1,
+        "CLONE_BEFORE_ACTIVATION_WARNING": 3,
+        "SCAN_SALT_DAYS": 7,
+        "RATELIMIT_VERIFY": "30 per minute;300 per hour",
+        "RATELIMIT_SERIAL": "10 per minute;60 per hour",
+        "RATELIMIT_REPORT": "3 per hour;10 per day",
+        "REVOCATIONS_MAX_AGE_SECONDS": 2 * 24 * 3600,
+        "REPORT_PHOTO_MAX_BYTES": 5 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
+        # Accounts: argon2id cost (RFC 9106's second recommendation; the cheapest profile under TESTING),
+        # lockout after repeated failed logins, and the longest a login lasts.
+        "PASSWORD_HASH_TIME_COST": 3,
+        "PASSWORD_HASH_MEMORY_KIB": 65_536,
+        "PASSWORD_HASH_PARALLELISM": 4,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCKOUT_MINUTES": 15,
+        "LOGIN_RATE_LIMIT": "20 per minute",
+        "SESSION_MAX_HOURS": 12,
+        "REGISTRY_IMPORT_MAX_BYTES": 5_000_000,
     }
 
 

@@ -1,16 +1,25 @@
 """Every table of the service, imported in one place for Alembic and the tests."""
 
+from traceability.accounts.models import User
+from traceability.audit.models import AuditEntry
 from traceability.db import Base
+from traceability.printing.models import PrintJob
 from traceability.registry.models import Certification, MaterialArea, Producer, Product
 from traceability.stamps.models import Batch, SigningKey, StampRange
+from traceability.verification.models import Report, Scan
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "Batch",
     "Certification",
     "MaterialArea",
+    "PrintJob",
     "Producer",
     "Product",
+    "Report",
+    "Scan",
     "SigningKey",
     "StampRange",
+    "User",
 ]

@@ -1,9 +1,10 @@
-"""Fixtures for the printing tests: synthetic stamp batches with random 193-digit tokens."""
+"""Fixtures for the printing tests: synthetic stamp batches with random 193-digit tokens, issued batches, a decoder."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 
@@ -40,3 +41,52 @@ def synthetic_stamps(count: int, *, seed: int = 1, batch: int = 123, n_digits: i
 def make_stamps() -> MakeStamps:
     """Return the factory of synthetic batches."""
     return synthetic_stamps
+
+
+# Database-backed fixtures for the print service, the jobs and the command (tests/conftest.py has app,
+# session, store, signing_key and factory).
+
+
+def decode_pdf(pdf: bytes, pages: Iterable[int] | None = None) -> list[list[str]]:
+    """Return, per page (only those numbered in pages, 0-based, if given), the QR texts zbar reads at 300 dpi."""
+    import pypdfium2 as pdfium
+    from pyzbar import pyzbar
+
+    document = pdfium.PdfDocument(pdf)
+    found = []
+    try:
+        for index in range(len(document)) if pages is None else pages:
+            page = document[index]
+            image = page.render(scale=300 / 72, grayscale=True).to_pil()
+            page.close()
+            codes = pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])
+            found.append([c.data.decode("ascii") for c in codes])
+    finally:
+        document.close()
+    return found
+
+
+@pytest.fixture
+def issue_batch(session: Any, store: Any, signing_key: Any, factory: Any) -> Callable[..., Any]:
+    """Return a function issuing and committing a batch of a new certified product."""
+    from datetime import date
+
+    from traceability.stamps import batches
+
+    def issue(quantity: int, *, activate: bool = False, lot: str | None = "L-01", **producer: Any) -> Any:
+        product = factory.product(producer=factory.producer(**producer) if producer else None)
+        batch = batches.issue_direct(
+            session,
+            store,
+            product,
+            quantity,
+            batches.BatchOptions(lot=lot),
+            actor="test",
+            maximum=100_000,
+            today=date.today(),
+            activate=activate,
+        )
+        session.commit()
+        return batch
+
+    return issue

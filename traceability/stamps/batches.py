@@ -9,8 +9,9 @@ from datetime import date
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from traceability.audit import services as audit
 from traceability.db import utcnow
 from traceability.errors import Conflict, NotFound, ValidationError
 from traceability.registry.models import Product
@@ -58,6 +59,32 @@ TRANSITIONS: dict[RangeState, frozenset[RangeState]] = {
     RangeState.VOIDED: frozenset({RangeState.REVOKED}),
     RangeState.REVOKED: frozenset(),
 }
+
+
+# The audit log's name for a move of stamps into each state.
+RANGE_ACTIONS: dict[RangeState, str] = {
+    RangeState.ISSUED: "batch.reissue",
+    RangeState.PRINTED: "batch.print",
+    RangeState.ACTIVATED: "batch.activate",
+    RangeState.VOIDED: "batch.void",
+    RangeState.REVOKED: "batch.revoke_range",
+}
+
+
+def snapshot(batch: Batch) -> dict[str, object]:
+    """Return what the audit log keeps of a batch: state, decision and stamp ranges (never the secret)."""
+    return {
+        "status": batch.status.value,
+        "product": batch.product.code if batch.product else None,
+        "quantity": batch.quantity,
+        "lot": batch.lot,
+        "key": batch.key_id,
+        "stars": batch.stars,
+        "decided_by": batch.decided_by,
+        "decision_reason": batch.decision_reason,
+        "revocation_reason": batch.revocation_reason,
+        "ranges": [[r.start, r.end, r.state.value] for r in batch.ranges],
+    }
 
 
 def batch_or_404(session: Session, batch_id: int) -> Batch:
@@ -117,7 +144,24 @@ def new_request(
     )
     session.add(batch)
     session.flush()
+    audit.record(session, actor, "batch.request", f"batch:{batch.id}", after=snapshot(batch))
     return batch
+
+
+def _lock(session: Session, batch: Batch) -> Batch:
+    """Lock the batch row and reload it, so a decision is taken on its committed state."""
+    # populate_existing: an object loaded earlier (sessions outlive commits here) may hold a stale
+    # status or stale ranges; after the lock, only what the database says counts.
+    locked = session.scalar(
+        select(Batch)
+        .where(Batch.id == batch.id)
+        .options(selectinload(Batch.ranges))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise NotFound(f"there is no batch {batch.id}")
+    return locked
 
 
 def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today: date, activate: bool = False) -> Batch:
@@ -125,10 +169,11 @@ def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today:
 
     The batch row is locked first, so two approvals of the same request cannot both issue it.
     """
-    locked = session.scalar(select(Batch).where(Batch.id == batch.id).with_for_update())
-    if locked is None or locked.status is not BatchStatus.REQUESTED:
-        state = locked.status.value if locked else "missing"
+    locked = _lock(session, batch)
+    if locked.status is not BatchStatus.REQUESTED:
+        state = locked.status.value
         raise Conflict(f"batch {batch.id} is {state}, not waiting for approval")
+    before = snapshot(locked)
     certification = require_stampable(locked.product, today)
     key = active_key(session)
     store.load(key.id)  # fail now, before anything is recorded, if the private key is unusable
@@ -144,6 +189,7 @@ def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today:
     initial = RangeState.ACTIVATED if activate else RangeState.ISSUED
     locked.ranges = [StampRange(start=0, end=locked.quantity, state=initial, changed_at=now, changed_by=actor)]
     session.flush()
+    audit.record(session, actor, "batch.approve", f"batch:{locked.id}", before=before, after=snapshot(locked))
     return locked
 
 
@@ -166,24 +212,30 @@ def issue_direct(
 
 def reject(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
     """Turn down a request with a reason the producer will read."""
+    batch = _lock(session, batch)
     if batch.status is not BatchStatus.REQUESTED:
         raise Conflict(f"batch {batch.id} is {batch.status.value}, not waiting for approval")
     if not reason.strip():
         raise ValidationError("give the producer a reason for the rejection", field="reason")
+    before = snapshot(batch)
     batch.status, batch.decided_at, batch.decided_by = BatchStatus.REJECTED, utcnow(), actor
     batch.decision_reason = reason.strip()
     session.flush()
+    audit.record(session, actor, "batch.reject", f"batch:{batch.id}", before=before, after=snapshot(batch))
     return batch
 
 
 def revoke(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
     """Withdraw every stamp of an issued batch."""
+    batch = _lock(session, batch)
     if batch.status is not BatchStatus.ISSUED:
         raise Conflict(f"batch {batch.id} is {batch.status.value}; only an issued batch can be revoked")
     if not reason.strip():
         raise ValidationError("a revocation needs a reason", field="reason")
+    before = snapshot(batch)
     batch.status, batch.revoked_at, batch.revocation_reason = BatchStatus.REVOKED, utcnow(), reason.strip()
     session.flush()
+    audit.record(session, actor, "batch.revoke", f"batch:{batch.id}", before=before, after=snapshot(batch))
     return batch
 
 
@@ -250,8 +302,7 @@ def change_range(
 
     Every stamp in the span must be allowed to make the move; otherwise nothing changes.
     """
-    locked = session.scalar(select(Batch).where(Batch.id == batch.id).with_for_update())
-    assert locked is not None
+    locked = _lock(session, batch)
     if locked.status is not BatchStatus.ISSUED:
         raise BatchNotIssued(f"batch {locked.id} is {locked.status.value}; its stamps cannot change state")
     if not 0 <= start < end <= locked.quantity:
@@ -259,6 +310,7 @@ def change_range(
             f"the range must lie within the batch's stamps 0..{locked.quantity - 1} (start ≤ last)",
             field="start",
         )
+    before = snapshot(locked)
     segments: list[tuple[int, int, RangeState, StampRange | None]] = []
     for current in locked.ranges:
         overlap_start, overlap_end = max(start, current.start), min(end, current.end)
@@ -300,4 +352,12 @@ def change_range(
     session.flush()  # delete before insert: (batch, start) is unique
     locked.ranges.extend(new_ranges)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        RANGE_ACTIONS[new_state],
+        f"batch:{locked.id}",
+        before=before,
+        after={**snapshot(locked), "span": [start, end], "reason": reason},
+    )
     return locked

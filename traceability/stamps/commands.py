@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from traceability import clock
+from traceability.audit import services as audit
 from traceability.console import echo_json, fail
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
@@ -173,6 +174,12 @@ def export_command(batch_id: int, csv_path: str) -> None:
         temporary, count, seconds = _sign_to_temp(batches.batch_or_404(get_session(), batch_id), csv_path)
     except DomainError as error:
         fail(error)
+    try:
+        with transaction() as session:  # who took a copy of the stamps is part of the record
+            audit.record(session, _operator(), "batch.export", f"batch:{batch_id}", after={"format": "csv"})
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, csv_path)
     click.echo(f"Wrote {count:,} stamps of batch {batch_id} to {csv_path} in {seconds:.2f} s.")
 
@@ -283,6 +290,7 @@ def keys_generate_command(note: str | None) -> None:
     try:
         with transaction() as session:
             key = keys.generate_key(session, store, note=note)
+            audit.record(session, _operator(), "key.generate", f"key:{key.id}", after=_key_row(key))
     except DomainError as error:
         fail(error)
     click.echo(f"Key {key.id} is now active; private key in {store.path(key.id)} (mode 0600).")
@@ -298,7 +306,9 @@ def keys_retire_command(key_id: int) -> None:
     """Stop signing with a key; its stamps stay valid and its public key stays published."""
     try:
         with transaction() as session:
-            keys.retire_key(session, key_id)
+            before = _key_row(keys.key_or_404(session, key_id))
+            key = keys.retire_key(session, key_id)
+            audit.record(session, _operator(), "key.retire", f"key:{key_id}", before=before, after=_key_row(key))
     except DomainError as error:
         fail(error)
     click.echo(f"Key {key_id} is retired.")
@@ -322,7 +332,16 @@ def keys_compromise_command(key_id: int, at_text: str, note: str) -> None:
         fail(f"--at must be an ISO 8601 time with a zone, not '{at_text}'")
     try:
         with transaction() as session:
+            before = _key_row(keys.key_or_404(session, key_id))
             key = keys.mark_compromised(session, key_id, at, note)
+            audit.record(
+                session,
+                _operator(),
+                "key.compromise",
+                f"key:{key_id}",
+                before=before,
+                after={**_key_row(key), "note": note},
+            )
     except DomainError as error:
         fail(error)
     click.echo(f"Key {key_id} is marked compromised; batches up to {key.last_trusted_batch_id or 'none'} stay trusted.")

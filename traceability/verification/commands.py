@@ -1,39 +1,56 @@
-"""`traceability verify`: check codes online against the registry, or offline with a JWK Set."""
+"""`traceability verify` (online, or offline with published keys and a revocation bundle) and
+`traceability revocations|trustlist export`."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from traceability import clock
 from traceability.console import echo_json, fail
-from traceability.stamps.signing import JWKSError, keyring_from_jwks
-from traceability.verification.verdicts import Outcome, Verdict, check_offline
+from traceability.db import utcnow
+from traceability.errors import DomainError
+from traceability.stamps.signing import JWKSError, KeyRing, keyring_from_jwks
+from traceability.verification.records import outcome_record, verification_record
+from traceability.verification.trustlist import (
+    REVOCATIONS_CONTEXT,
+    REVOCATIONS_TYPE,
+    Revocations,
+    SignedDocumentError,
+    apply_revocations,
+    open_document,
+    read_revocations,
+)
+from traceability.verification.verdicts import Verdict, check_offline
 
 
-def outcome_record(code: str, outcome: Outcome) -> dict[str, Any]:
-    """Return the JSON record for one verified code."""
-    record: dict[str, Any] = {
-        "code": code if len(code) <= 300 else code[:300] + "…",
-        "verdict": outcome.verdict.value,
-        "flags": [flag.value for flag in outcome.flags],
-        "reasons": {verdict.value: reason for verdict, reason in outcome.findings.items()},
-    }
-    if outcome.parsed is not None:
-        body = outcome.parsed.body
-        record["stamp"] = {
-            "key_id": body.key_id,
-            "batch": body.batch_id,
-            "sequence": body.sequence,
-            "product_ref": body.product_ref,
-            "stars": body.stars,
-            "certificate_valid_until": body.valid_until.isoformat(),
-        }
-    return record
+def _load_json(path: str, what: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        fail(f"{path} is not a usable {what}: {error}")
+
+
+def _load_revocations(path: str, ring: KeyRing) -> Revocations:
+    try:
+        bundle = read_revocations(
+            open_document(_load_json(path, "revocation bundle"), ring, REVOCATIONS_CONTEXT, REVOCATIONS_TYPE)
+        )
+    except SignedDocumentError as error:
+        fail(f"{path} cannot be trusted: {error}")
+    if bundle.is_stale(utcnow()):
+        fail(
+            f"{path} is stale (issued {bundle.issued_at.isoformat()}, good until {bundle.stale_after.isoformat()}): "
+            "fetch a fresh one from /api/v1/revocations"
+        )
+    return bundle
 
 
 @click.command("verify")
@@ -41,36 +58,53 @@ def outcome_record(code: str, outcome: Outcome) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per code.")
 @click.option("--offline", is_flag=True, help="Use only the published keys, not the database.")
 @click.option("--trust", "trust_file", type=click.Path(exists=True, dir_okay=False), help="JWK Set file for --offline.")
+@click.option(
+    "--revocations",
+    "revocations_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Signed revocation bundle for --offline (refused if altered or stale).",
+)
 @with_appcontext
-def verify_command(codes: tuple[str, ...], as_json: bool, offline: bool, trust_file: str | None) -> None:
+def verify_command(
+    codes: tuple[str, ...], as_json: bool, offline: bool, trust_file: str | None, revocations_file: str | None
+) -> None:
     """Verify stamp codes (a full URL or the token); '-' reads codes from standard input, one a line.
 
-    Exits 0 only if every code is genuine.
+    Online, scan patterns of genuine codes are judged too (the verdict may be 'suspicious'); nothing is
+    recorded. Exits 0 only if every code is genuine.
     """
     if offline and not trust_file:
         fail("--offline needs --trust JWKS_FILE (export it with 'traceability keys export --jwks FILE')")
-    if trust_file and not offline:
-        fail("--trust is only used with --offline")
+    if (trust_file or revocations_file) and not offline:
+        fail("--trust and --revocations are only used with --offline")
     inputs = [line.strip() for line in sys.stdin if line.strip()] if codes == ("-",) else list(codes)
     if not inputs:
         fail("give at least one code, or '-' to read codes from standard input")
     today = clock.today()
+    records: list[dict[str, Any]] = []
     if offline:
         assert trust_file is not None
         try:
-            with open(trust_file, encoding="utf-8") as handle:
-                ring = keyring_from_jwks(json.load(handle))
-        except (JWKSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+            ring = keyring_from_jwks(_load_json(trust_file, "JWK Set"))
+        except JWKSError as error:
             fail(f"{trust_file} is not a usable JWK Set: {error}")
-        outcomes = [check_offline(code, ring, today) for code in inputs]
+        bundle = _load_revocations(revocations_file, ring) if revocations_file else None
+        for code in inputs:
+            outcome = check_offline(code, ring, today)
+            if bundle is not None:
+                apply_revocations(outcome, bundle)
+            records.append(outcome_record(code, outcome))
     else:
         from traceability.db import get_session
-        from traceability.verification.services import verify_code
+        from traceability.verification.clones import Thresholds
+        from traceability.verification.services import verify_and_assess
 
         session = get_session()
-        outcomes = [verify_code(session, code, today).outcome for code in inputs]
-    for code, outcome in zip(inputs, outcomes, strict=True):
-        record = outcome_record(code, outcome)
+        limits = Thresholds.from_config(current_app.config)
+        for code in inputs:
+            records.append(verification_record(code, verify_and_assess(session, code, today, limits)))
+        session.rollback()  # verifying changes nothing
+    for record in records:
         if as_json:
             echo_json(record)
         else:
@@ -78,8 +112,64 @@ def verify_command(codes: tuple[str, ...], as_json: bool, offline: bool, trust_f
             stamp = record.get("stamp")
             where = f"batch {stamp['batch']} #{stamp['sequence']}" if stamp else ""
             click.echo(f"{record['verdict']:<20} {where:<22} {reason}")
+    genuine = sum(r["verdict"] == Verdict.GENUINE.value for r in records)
     if not as_json and len(inputs) > 1:
-        genuine = sum(o.verdict is Verdict.GENUINE for o in outcomes)
         click.echo(f"{genuine} of {len(inputs)} genuine.", err=True)
-    if any(o.verdict is not Verdict.GENUINE for o in outcomes):
+    if genuine != len(records):
         sys.exit(1)
+
+
+def _write(document: dict[str, Any], path: str) -> None:
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if path == "-":
+        click.echo(text, nl=False)
+    else:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+@click.group("revocations")
+def revocations_group() -> None:
+    """The signed revocation bundle for offline verifiers."""
+
+
+@revocations_group.command("export")
+@click.argument("path", default="-")
+@with_appcontext
+def export_revocations(path: str) -> None:
+    """Write the signed revocation bundle to PATH ('-' for standard output)."""
+    from traceability.db import get_session
+    from traceability.stamps.keystore import store_from_config
+    from traceability.verification.publication import revocations
+
+    max_age = timedelta(seconds=int(current_app.config["REVOCATIONS_MAX_AGE_SECONDS"]))
+    try:
+        document = revocations(get_session(), store_from_config(current_app.config), utcnow(), clock.today(), max_age)
+    except DomainError as error:
+        fail(error)
+    _write(document, path)
+    if path != "-":
+        click.echo(f"Wrote the revocation bundle to {path} (stale after {document['payload']['stale_after']}).")
+
+
+@click.group("trustlist")
+def trustlist_group() -> None:
+    """The signed list of stamp keys with their validity and status."""
+
+
+@trustlist_group.command("export")
+@click.argument("path", default="-")
+@with_appcontext
+def export_trust_list(path: str) -> None:
+    """Write the signed trust list to PATH ('-' for standard output)."""
+    from traceability.db import get_session
+    from traceability.stamps.keystore import store_from_config
+    from traceability.verification.publication import trust_list
+
+    try:
+        document = trust_list(
+            get_session(), store_from_config(current_app.config), current_app.config["PUBLIC_BASE_URL"], utcnow()
+        )
+    except DomainError as error:
+        fail(error)
+    _write(document, path)

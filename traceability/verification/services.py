@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from traceability.errors import NotFound, ValidationError
 from traceability.registry import certification_rules
 from traceability.registry.models import Certification, Product
 from traceability.registry.services import current_certification
 from traceability.stamps import serials
 from traceability.stamps.batches import state_of
-from traceability.stamps.keys import keyring
-from traceability.stamps.models import Batch, BatchStatus, RangeState
+from traceability.stamps.keys import keyring, trusted_key
+from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState, SigningKey
+from traceability.verification import clones, scans
+from traceability.verification.models import Channel, Scan
 from traceability.verification.verdicts import Outcome, Verdict, check_offline
+
+
+class SerialNotFound(NotFound):
+    """No issued stamp has this serial (a wrong check code reads the same, so serials cannot be probed)."""
+
+    code = "serial_not_found"
 
 
 @dataclass
@@ -26,6 +35,23 @@ class Verification:
     product: Product | None = None
     certification: Certification | None = None
     state: RangeState | None = None
+    sequence: int | None = None
+    by_serial: bool = False  # looked up from a typed serial: the label itself proved nothing
+    clone_flags: list[clones.CloneFlag] = field(default_factory=list)
+    scan_summary: scans.ScanSummary | None = None
+    scan: Scan | None = None  # the scan this look-up recorded, if it recorded one
+
+    @property
+    def stamp(self) -> tuple[int, int] | None:
+        """Return (batch id, sequence) of an issued stamp, or None."""
+        return (self.batch.id, self.sequence) if self.batch is not None and self.sequence is not None else None
+
+    @property
+    def serial(self) -> str | None:
+        """Return the printed serial of an issued stamp."""
+        if self.batch is None or self.batch.secret is None or self.sequence is None:
+            return None
+        return serials.serial(self.batch.id, self.sequence, self.batch.secret)
 
     @property
     def verdict(self) -> Verdict:
@@ -57,7 +83,92 @@ def verify_code(session: Session, text: str, today: date) -> Verification:
         outcome.add(Verdict.FORGED, "this code carries a valid signature but was never issued: report it")
         outcome.parsed = None
         return Verification(outcome)
-    return Verification(outcome, *_registry_findings(outcome, batch, body.sequence, today))
+    return Verification(outcome, *_registry_findings(outcome, batch, body.sequence, today), sequence=body.sequence)
+
+
+def verify_serial(session: Session, text: str, today: date) -> Verification:
+    """Look up a typed serial: the stamp's status, without any proof that a label is genuine."""
+    try:
+        batch_id, sequence, check = serials.parse_serial(text)
+    except ValueError as error:
+        raise ValidationError(str(error), field="serial") from error
+    batch = session.get(Batch, batch_id) if batch_id < 2**32 else None
+    if (
+        batch is None
+        or batch.secret is None
+        or batch.status is BatchStatus.REQUESTED
+        or not 0 <= sequence < batch.quantity
+        or serials.check_code(batch.secret, sequence) != check
+    ):
+        raise SerialNotFound("no stamp has this serial: check each character against the label")
+    outcome = Outcome()
+    key = batch.key_id and session.get(SigningKey, batch.key_id)
+    if key and key.status is KeyStatus.COMPROMISED and not trusted_key(key).trusts_batch(batch.id):
+        outcome.add(Verdict.REVOKED, f"key {key.id} was compromised; batch {batch.id} is after its last trusted batch")
+    found = _registry_findings(outcome, batch, sequence, today)
+    return Verification(outcome, *found, sequence=sequence, by_serial=True)
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """Who is looking (a salted device hash), how and when: given when the look-up is to be recorded."""
+
+    channel: Channel
+    device: scans.Device
+    at: datetime
+
+
+def assess(
+    session: Session,
+    result: Verification,
+    text: str,
+    limits: clones.Thresholds,
+    record: ScanContext | None = None,
+) -> Verification:
+    """Add clone flags (and 'suspicious' if they are strong) and the scan summary; record the scan if asked.
+
+    Typed serials are recorded but never counted as scans of the label, nor judged for clones.
+    """
+    stamp = result.stamp
+    if stamp is not None and not result.by_serial:
+        facts = scans.history(session, *stamp)
+        if record is not None:
+            facts.append(
+                clones.ScanFact(
+                    record.at,
+                    record.device.fingerprint,
+                    record.device.period,
+                    None,
+                    Verdict.NOT_ACTIVATED in result.outcome.findings,
+                )
+            )
+        result.clone_flags = clones.assess(facts, limits, activated=result.state is RangeState.ACTIVATED)
+        if clones.is_suspicious(result.clone_flags):
+            result.outcome.add(Verdict.SUSPICIOUS, "this genuine code was scanned in a pattern that suggests copies")
+    if record is not None:
+        result.scan = scans.record_scan(
+            session,
+            channel=record.channel,
+            flags=result.outcome.flags,
+            device=record.device,
+            at=record.at,
+            text=text,
+            stamp=stamp,
+        )
+    if stamp is not None:
+        result.scan_summary = scans.summary(session, *stamp)
+    return result
+
+
+def verify_and_assess(
+    session: Session,
+    text: str,
+    today: date,
+    limits: clones.Thresholds,
+    record: ScanContext | None = None,
+) -> Verification:
+    """Verify a code, judge its scan history for copies, and record this scan if `record` is given."""
+    return assess(session, verify_code(session, text, today), text, limits, record)
 
 
 def _registry_findings(

@@ -1,21 +1,131 @@
-"""Public pages and API: the page a stamp's QR opens, the JSON verdict, and the published keys."""
+"""Public pages and API: the page a stamp's QR opens, manual serial entry, reports, the JSON verdict, and
+what offline verifiers need (keys, trust list, revocations, the OpenAPI document)."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from importlib import resources
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from traceability import clock
-from traceability.db import get_session
-from traceability.errors import ValidationError
+from traceability.db import get_session, transaction, utcnow
+from traceability.errors import DomainError, ValidationError
+from traceability.registry.certification_rules import effective_status
+from traceability.registry.classification import get_product_set
+from traceability.registry.places import current_province
 from traceability.stamps.keys import keyring
+from traceability.stamps.keystore import store_from_config
 from traceability.stamps.signing import jwks
-from traceability.verification.commands import outcome_record
-from traceability.verification.services import verify_code
+from traceability.verification import publication, scans
+from traceability.verification.clones import Level, Thresholds
+from traceability.verification.commands import revocations_group, trustlist_group, verify_command
+from traceability.verification.models import Channel, Scan
+from traceability.verification.provinces import PROVINCES, get_province
+from traceability.verification.records import verification_record
+from traceability.verification.reports import ReportData, file_report
+from traceability.verification.services import (
+    ScanContext,
+    SerialNotFound,
+    Verification,
+    assess,
+    verify_and_assess,
+    verify_code,
+    verify_serial,
+)
+from traceability.verification.texts import certification_status, explain, flag_text, producer_type
+from traceability.verification.verdicts import Verdict
+from traceability.web import limiter
 
-bp = Blueprint("verification", __name__)
+# cli_group=None puts `verify`, `revocations` and `trustlist` at the top of the `traceability` command.
+bp = Blueprint("verification", __name__, cli_group=None)
+bp.cli.add_command(verify_command)
+bp.cli.add_command(revocations_group)
+bp.cli.add_command(trustlist_group)
+
+SCAN_REF_MAX_AGE = 3600  # a page's province and report forms stay usable for an hour
+
+
+def _limit(name: str) -> Any:
+    return lambda: current_app.config[name]
+
+
+# The page and the API share one budget per client, so switching between them buys no extra look-ups.
+verify_limit = limiter.shared_limit(_limit("RATELIMIT_VERIFY"), scope="verify")
+serial_limit = limiter.limit(_limit("RATELIMIT_SERIAL"))
+report_limit = limiter.shared_limit(_limit("RATELIMIT_REPORT"), scope="report")
+
+
+def _thresholds() -> Thresholds:
+    return Thresholds.from_config(current_app.config)
+
+
+def _device() -> scans.Device:
+    secret = current_app.config.get("SCAN_SALT_SECRET") or current_app.config["SECRET_KEY"]
+    return scans.device_of(
+        str(secret),
+        utcnow(),
+        request.remote_addr or "",
+        request.user_agent.string,
+        days=int(current_app.config["SCAN_SALT_DAYS"]),
+    )
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="ocop-scan-ref")
+
+
+def _scan_ref(scan: Scan | None) -> str | None:
+    return _serializer().dumps(scan.id) if scan is not None else None
+
+
+def _own_scan(ref: str | None) -> Scan | None:
+    """Return the scan a signed reference names, if this device made it within the hour."""
+    if not ref:
+        return None
+    try:
+        scan_id = _serializer().loads(ref, max_age=SCAN_REF_MAX_AGE)
+    except BadSignature:
+        return None
+    device = _device()
+    scan = get_session().get(Scan, int(scan_id))
+    if scan is None or scan.device != device.fingerprint or scan.salt_period != device.period:
+        return None
+    return scan
+
+
+def _page(result: Verification, code: str, *, status: int = 200, **extra: Any) -> ResponseReturnValue:
+    today = clock.today()
+    flags = result.outcome.flags
+    product, certification, summary = result.product, result.certification, result.scan_summary
+    producer = product.producer if product else None
+    body = render_template(
+        "verify.html",
+        result=result,
+        code=code,
+        today=today,
+        main=explain(flags[0], result, today),
+        others=[explain(flag, result, today) for flag in flags[1:]],
+        notices=[flag for flag in result.clone_flags if flag.level is Level.NOTICE],
+        warnings=[flag for flag in result.clone_flags if flag.level is Level.WARNING],
+        provinces=PROVINCES.values(),
+        scan_ref=_scan_ref(result.scan),
+        flag_text=flag_text,
+        producer_type=producer_type,
+        product_set=get_product_set(product.product_set) if product else None,
+        province_now=current_province(producer.address_scheme.value, producer.province_code) if producer else None,
+        first_province=get_province(summary.first_province) if summary else None,
+        cert_status=certification_status(effective_status(certification, today)) if certification else None,
+        **extra,
+    )
+    response = current_app.make_response((body, status))
+    # The page carries a form token and a scan reference: never store it in a shared cache.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/")
@@ -24,23 +134,154 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/v/<token>")
+@verify_limit
 def stamp_page(token: str) -> ResponseReturnValue:
-    result = verify_code(get_session(), token, clock.today())
-    return render_template("verify.html", result=result)
+    session = get_session()
+    today, limits = clock.today(), _thresholds()
+    seen = _own_scan(request.args.get("seen"))
+    if seen is not None and seen.code_hash == scans.code_hash(token):
+        # Back from this page's own form: the same look-up, not a new scan.
+        result = assess(session, verify_code(session, token, today), token, limits)
+        result.scan = seen
+    else:
+        record = ScanContext(Channel.PAGE, _device(), utcnow())
+        with transaction():
+            result = verify_and_assess(session, token, today, limits, record)
+    return _page(result, token, placed=request.args.get("placed") == "1")
+
+
+@bp.get("/serial")
+@serial_limit
+def serial_page() -> ResponseReturnValue:
+    text = request.args.get("s", "").strip()
+    if not text:
+        return redirect(url_for("verification.index"))
+    session = get_session()
+    try:
+        result = verify_serial(session, text, clock.today())
+    except (ValidationError, SerialNotFound) as error:
+        status = error.status
+        message = "format" if isinstance(error, ValidationError) else "unknown"
+        return render_template("index.html", serial=text, serial_error=message), status
+    with transaction():
+        assess(session, result, text, _thresholds(), ScanContext(Channel.SERIAL, _device(), utcnow()))
+    return _page(result, text)
+
+
+@bp.post("/place")
+@report_limit
+def place() -> ResponseReturnValue:
+    """Record the province a shopper chose to tell, on the scan they just made."""
+    scan = _own_scan(request.form.get("ref"))
+    code = request.form.get("code", "")
+    province = request.form.get("province", "")
+    if province not in PROVINCES:
+        raise ValidationError("choose a province from the list", field="province")
+    if scan is None:
+        raise ValidationError("this form has expired: scan the code again", field="ref")
+    with transaction():
+        if scan.province_code is None:
+            scan.province_code = province
+    return redirect(url_for("verification.stamp_page", token=code, seen=request.form.get("ref"), placed=1) + "#scans")
+
+
+@bp.post("/report")
+@report_limit
+def report() -> ResponseReturnValue:
+    """Store a shopper's report of a suspect product for inspectors."""
+    code = request.form.get("code", "")[:2048]
+    by_serial = request.form.get("kind") == "serial"
+    session, today = get_session(), clock.today()
+    if request.form.get("website"):  # a field people never see: only robots fill it in
+        return render_template("verification/report_done.html"), 201
+    try:
+        result = verify_serial(session, code, today) if by_serial else verify_code(session, code, today)
+    except DomainError:
+        result = None
+    upload = request.files.get("photo")
+    data = ReportData(
+        shop_name=request.form.get("shop_name", ""),
+        place=request.form.get("place", ""),
+        province=request.form.get("province", ""),
+        contact=request.form.get("contact", ""),
+        note=request.form.get("note", ""),
+        photo=upload.read() if upload and upload.filename else None,
+    )
+    try:
+        with transaction():
+            file_report(
+                session,
+                data,
+                verdict=result.verdict if result else Verdict.MALFORMED,
+                code=code,
+                stamp=result.stamp if result else None,
+                device=_device(),
+                at=utcnow(),
+                photo_max_bytes=int(current_app.config["REPORT_PHOTO_MAX_BYTES"]),
+            )
+    except ValidationError as error:
+        body = render_template(
+            "verification/report_again.html",
+            code=code,
+            kind="serial" if by_serial else "token",
+            form=data,
+            error=error,
+            provinces=PROVINCES.values(),
+        )
+        return body, error.status
+    return render_template("verification/report_done.html", code=code, by_serial=by_serial), 201
+
+
+# Read by traceability.web before CSRF parses the form: a report is small text plus one photo.
+report.max_content_length = lambda config: int(config["REPORT_PHOTO_MAX_BYTES"]) + 64 * 1024  # type: ignore[attr-defined]
 
 
 @bp.get("/api/v1/verify")
+@verify_limit
 def verify_api() -> ResponseReturnValue:
     code = request.args.get("code", "")
-    if not code:
+    if not code.strip():
         raise ValidationError("give the stamp code as ?code=<URL or token>", field="code")
-    result = verify_code(get_session(), code, clock.today())
-    body: dict[str, Any] = outcome_record(code, result.outcome)
-    return jsonify(body)
+    record = ScanContext(Channel.API, _device(), utcnow())
+    with transaction() as session:
+        result = verify_and_assess(session, code, clock.today(), _thresholds(), record)
+        body = verification_record(code, result)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    text = resources.files("traceability.verification").joinpath("openapi.json").read_text(encoding="utf-8")
+    document = json.loads(text)
+    document["servers"] = [{"url": current_app.config["PUBLIC_BASE_URL"]}]
+    return jsonify(document)
 
 
 @bp.get("/.well-known/jwks.json")
 def published_keys() -> ResponseReturnValue:
     response = jsonify(jwks(keyring(get_session()).values()))
     response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/.well-known/ocop-trust-list.json")
+def trust_list() -> ResponseReturnValue:
+    document = publication.trust_list(
+        get_session(), store_from_config(current_app.config), current_app.config["PUBLIC_BASE_URL"], utcnow()
+    )
+    response = jsonify(document)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/api/v1/revocations")
+def revocations() -> ResponseReturnValue:
+    max_age = timedelta(seconds=int(current_app.config["REVOCATIONS_MAX_AGE_SECONDS"]))
+    document = publication.revocations(
+        get_session(), store_from_config(current_app.config), utcnow(), clock.today(), max_age
+    )
+    response: Response = jsonify(document)
+    response.headers["Cache-Control"] = "public, max-age=600"
     return response

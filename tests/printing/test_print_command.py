@@ -1,0 +1,169 @@
+"""`traceability batch print`, end to end: issue through the CLI, print, read every code back with zbar."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.printing.conftest import decode_pdf
+from traceability.printing.layouts import LAYOUTS
+from traceability.stamps import batches
+from traceability.stamps.models import RangeState
+from traceability.verification.services import verify_code
+from traceability.verification.verdicts import Verdict
+
+COUNT = 130
+
+
+@pytest.fixture
+def product_code(factory: Any, signing_key: Any) -> str:
+    """Return the code of a certified product, with an active signing key in place."""
+    return str(factory.product(producer=factory.producer(short_name="HTX Nho Thái An")).code)
+
+
+def issue(runner: Any, product_code: str, quantity: int = COUNT) -> int:
+    """Issue a batch through the CLI and return its id."""
+    result = runner.invoke(args=["batch", "issue", "--product", product_code, "--quantity", str(quantity), "--json"])
+    assert result.exit_code == 0, result.output
+    return int(json.loads(result.output)["batch"])
+
+
+def test_print_decodes_to_exactly_the_csv_urls_verifies_and_reprints_identically(
+    runner: Any, session: Session, product_code: str, tmp_path: Path
+) -> None:
+    batch_id = issue(runner, product_code)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    args = ["batch", "print", str(batch_id), "--out", "x.pdf", "--csv", "x.csv", "--zip", "x.zip"]
+
+    result = runner.invoke(args=[a if not a.startswith("x.") else str(first / a) for a in args])
+    assert result.exit_code == 0, result.output
+    # The tests' https://ocop.example.vn/v/ is 26 characters, two over the version-6 limit: version 7.
+    assert f"Printed batch {batch_id}: 130 stamps on 3 sheets (a4-30mm, QR version 7-M" in result.output
+    assert "130 stamps marked printed." in result.output
+    assert sorted(p.name for p in first.iterdir()) == ["x.csv", "x.pdf", "x.zip"]  # no temporary left
+
+    with (first / "x.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    urls = [row["url"] for row in rows]
+    assert len(set(urls)) == COUNT
+    pages = decode_pdf((first / "x.pdf").read_bytes())
+    per_sheet = LAYOUTS["a4-30mm"].per_sheet
+    assert [len(codes) for codes in pages] == [per_sheet, per_sheet, COUNT - 2 * per_sheet]
+    assert sorted(code for codes in pages for code in codes) == sorted(urls)
+    for index, codes in enumerate(pages):  # each code on the sheet the CSV says
+        assert sorted(codes) == sorted(r["url"] for r in rows if r["sheet"] == str(index + 1))
+    with zipfile.ZipFile(first / "x.zip") as archive:
+        assert sorted(archive.namelist()) == sorted(f"{row['serial']}.svg" for row in rows)
+
+    session.expire_all()
+    batch = batches.batch_or_404(session, batch_id)
+    assert [(r.start, r.end, r.state) for r in batch.ranges] == [(0, COUNT, RangeState.PRINTED)]
+    for url in urls:  # printed, not yet applied to goods: genuine signature, not activated
+        verification = verify_code(session, url, date.today())
+        assert verification.verdict is Verdict.NOT_ACTIVATED, (url, verification.verdict)
+        assert Verdict.FORGED not in verification.outcome.findings
+    session.commit()
+
+    result = runner.invoke(args=[a if not a.startswith("x.") else str(second / a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert "No stamp changed state" in result.output
+    for name in ("x.pdf", "x.csv", "x.zip"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_print_leaves_activated_and_voided_stamps_as_they_are(
+    runner: Any, session: Session, product_code: str, tmp_path: Path
+) -> None:
+    batch_id = issue(runner, product_code, 40)
+    assert runner.invoke(args=["batch", "activate", str(batch_id), "--to", "9"]).exit_code == 0
+    assert runner.invoke(args=["batch", "void", str(batch_id), "--from", "30", "--to", "34"]).exit_code == 0
+    result = runner.invoke(args=["batch", "print", str(batch_id), "--out", str(tmp_path / "b.pdf")])
+    assert result.exit_code == 0, result.output
+    assert "25 stamps marked printed." in result.output
+    session.expire_all()
+    assert [(r.start, r.end, r.state.value) for r in batches.batch_or_404(session, batch_id).ranges] == [
+        (0, 10, "activated"),
+        (10, 30, "printed"),
+        (30, 35, "voided"),
+        (35, 40, "printed"),
+    ]
+    session.commit()
+
+
+def test_print_options_layout_ecc_and_png(runner: Any, product_code: str, tmp_path: Path) -> None:
+    batch_id = issue(runner, product_code, 20)
+    options = ["--layout", "roll-30mm", "--ecc", "Q", "--zip", str(tmp_path / "r.zip"), "--zip-format", "png"]
+    result = runner.invoke(args=["batch", "print", str(batch_id), "--out", str(tmp_path / "r.pdf"), *options])
+    assert result.exit_code == 0, result.output
+    assert "on 20 sheets (roll-30mm, QR version 8-Q" in result.output
+    with zipfile.ZipFile(tmp_path / "r.zip") as archive:
+        names = archive.namelist()
+        assert len(names) == 20 and all(n.endswith(".png") for n in names)
+        from PIL import Image
+
+        Image.open(io.BytesIO(archive.read(names[0]))).verify()
+
+
+@pytest.mark.parametrize(
+    ("setup", "extra", "message"),
+    [
+        ("none", [], "there is no batch 999"),
+        ("requested", [], "has not been issued yet"),
+        ("revoked", [], "is revoked; its stamps must not be printed"),
+        ("issued", ["--layout", "a3"], "'a3' is not one of 'a4-20mm', 'a4-30mm', 'roll-30mm'"),
+        ("issued", ["--ecc", "H"], "'H' is not one of 'M', 'Q'"),
+        ("issued", ["--csv", "{tmp}/missing/x.csv"], "cannot write {tmp}/missing/x.csv"),
+        ("issued", ["--csv", "{tmp}/out.pdf"], "each output needs its own file name"),
+    ],
+)
+def test_print_refuses_clearly_and_writes_nothing(
+    runner: Any,
+    session: Session,
+    product_code: str,
+    tmp_path: Path,
+    setup: str,
+    extra: list[str],
+    message: str,
+) -> None:
+    batch_id = 999
+    if setup != "none":
+        batch_id = issue(runner, product_code, 10)
+    if setup == "requested":
+        from traceability.registry.services import product_or_404
+
+        request = batches.new_request(
+            session,
+            product_or_404(session, product_code),
+            5,
+            batches.BatchOptions(),
+            actor="producer",
+            maximum=100,
+            today=date.today(),
+        )
+        session.commit()
+        batch_id = request.id
+    if setup == "revoked":
+        assert runner.invoke(args=["batch", "revoke", str(batch_id), "--reason", "test"]).exit_code == 0
+    folder = tmp_path / "out"
+    folder.mkdir()
+    args = ["batch", "print", str(batch_id), "--out", str(folder / "out.pdf"), *(a.format(tmp=folder) for a in extra)]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message.format(tmp=folder) in result.output
+    assert list(folder.iterdir()) == []  # nothing written, no temporary left
+
+
+def test_batch_print_is_listed_under_batch(runner: Any) -> None:
+    result = runner.invoke(args=["batch", "print", "--help"])
+    assert result.exit_code == 0
+    for option in ("--out", "--layout", "--csv", "--zip", "--zip-format", "--ecc"):
+        assert option in result.output

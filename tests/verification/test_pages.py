@@ -1,0 +1,208 @@
+"""The public pages through the test client: headers, language, serial entry, reports and scan records."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from traceability.verification.models import Channel, Report, Scan
+from traceability.verification.scans import device_of
+
+BASE = "https://ocop.example.vn"
+
+
+def path(url: str) -> str:
+    return url.removeprefix(BASE)
+
+
+def form_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', html))
+
+
+def test_security_headers_and_no_inline_code(client: Any, issued: Any) -> None:
+    response = client.get(path(issued.url(0)))
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cache-Control"] == "private, no-store"
+    assert "Accept-Language" in headers["Vary"]
+    html = response.get_data(as_text=True)
+    assert "<script" not in html and "style=" not in html and "<style" not in html
+    assert not re.search(r'(src|href)="(https?:)?//(?!www\.openstreetmap\.org)', html)  # nothing loaded elsewhere
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "title"),
+    [
+        ({}, "", "Tem OCOP thật"),
+        ({"Accept-Language": "en-US,en;q=0.9"}, "", "Genuine OCOP stamp"),
+        ({"Accept-Language": "fr"}, "", "Tem OCOP thật"),
+        ({"Accept-Language": "en"}, "?lang=vi", "Tem OCOP thật"),
+    ],
+)
+def test_language(client: Any, issued: Any, headers: dict[str, str], query: str, title: str) -> None:
+    html = client.get(path(issued.url(0)) + query, headers=headers).get_data(as_text=True)
+    assert f'<h1 id="verdict-title">{title}</h1>' in html
+
+
+def test_language_switch_is_remembered(client: Any) -> None:
+    assert "Check an OCOP stamp" in client.get("/?lang=en").get_data(as_text=True)
+    assert "Check an OCOP stamp" in client.get("/").get_data(as_text=True)
+
+
+def test_every_verdict_page_renders(client: Any, issued: Any, session: Any) -> None:
+    from traceability.registry.services import set_certification_status
+    from traceability.stamps import batches
+    from traceability.stamps.models import RangeState
+
+    batches.change_range(session, issued.batch, 5, 6, RangeState.REVOKED, actor="t", reason="stolen")
+    set_certification_status(session, issued.batch.certification, "revoked", "breach")
+    session.commit()
+    html = client.get(path(issued.url(5)), headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<section class="verdict v-revoked"' in html
+    assert "This stamp was revoked by the programme office." in html
+    assert "OCOP certificate not valid" in html and "was revoked: it no longer holds" in html  # listed below
+    assert html.index("Stamp withdrawn") < html.index("OCOP certificate not valid")
+    assert 'id="report"' in html
+
+
+def test_scans_are_recorded_without_personal_data(client: Any, app: Any, issued: Any, session: Any) -> None:
+    agent = "Mozilla/5.0 (Linux; Android 13) Chrome/120"
+    for _ in range(3):
+        client.get(path(issued.url(0)), headers={"User-Agent": agent}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    scans = session.scalars(select(Scan)).all()
+    assert [s.channel for s in scans] == [Channel.PAGE] * 3
+    assert len({s.device for s in scans}) == 1  # the same phone again is the same device
+    stored = " ".join(str(getattr(s, c.key)) for s in scans for c in Scan.__table__.columns)
+    assert "203.0.113" not in stored and "Android" not in stored
+    html = client.get(path(issued.url(0)), headers={"User-Agent": agent}).get_data(as_text=True)
+    assert "Scanned 4 times." in html or "Đã quét 4 lần." in html
+
+
+def test_fingerprint_salt_rotates() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    first = device_of("secret", monday, "203.0.113.7", "agent")
+    assert first == device_of("secret", monday + timedelta(hours=5), "203.0.113.7", "agent")
+    assert first.fingerprint != device_of("secret", monday + timedelta(days=8), "203.0.113.7", "agent").fingerprint
+    assert first.fingerprint != device_of("other", monday, "203.0.113.7", "agent").fingerprint
+    assert first.fingerprint != device_of("secret", monday, "203.0.113.8", "agent").fingerprint
+
+
+def test_many_phones_make_a_genuine_stamp_suspicious(client: Any, issued: Any) -> None:
+    for n in range(10):
+        body = client.get(
+            "/api/v1/verify", query_string={"code": issued.url(0)}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}
+        ).get_json()
+    assert body["verdict"] == "suspicious" and body["flags"] == ["suspicious"]
+    assert body["clone_flags"][0] == {"kind": "many_devices", "level": "warning", "count": 10, "provinces": []}
+    assert body["product"]["code"] == "NT-SP01"  # still shown: the code itself is genuine
+    # Four phones is a notice: shown calmly, the verdict stays genuine.
+    for n in range(4):
+        body = client.get(
+            "/api/v1/verify", query_string={"code": issued.url(1)}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}
+        ).get_json()
+    assert body["verdict"] == "genuine" and body["clone_flags"][0]["level"] == "notice"
+
+
+@pytest.mark.parametrize(
+    ("typed", "status", "text"),
+    [
+        ("{serial}", 200, "Stamp not activated"),
+        ("{serial_typo}", 200, "Stamp not activated"),
+        ("{wrong_check}", 404, "No stamp has this serial"),
+        ("99999-00001-ABCDE", 404, "No stamp has this serial"),
+        ("hello", 422, "A serial has three parts"),
+    ],
+)
+def test_manual_serial_entry(client: Any, issued: Any, typed: str, status: int, text: str) -> None:
+    serial = issued.stamps()[12].serial
+    check = serial[-5:]
+    values = {
+        "serial": serial,
+        "serial_typo": serial.lower().replace("0", "o").replace("-", " - "),
+        "wrong_check": serial[:-5] + ("00000" if check != "00000" else "11111"),
+    }
+    response = client.get("/serial", query_string={"s": typed.format(**values)}, headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == status and text in html
+    if status == 200:
+        assert "cannot prove that the label in your hand is genuine" in html
+        assert 'id="scans"' not in html  # a typed serial is not a scan of the label
+
+
+def photo_bytes() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    output = io.BytesIO()
+    image.save(output, format="JPEG", exif=exif)
+    return output.getvalue()
+
+
+def test_report_is_stored_with_a_clean_photo(client: Any, issued: Any, session: Any) -> None:
+    page = client.get(path(issued.url(15)), headers={"Accept-Language": "en"}).get_data(as_text=True)
+    fields = form_fields(page.split('id="report"')[1])
+    raw = photo_bytes()
+    assert b"PhoneMaker" in raw
+    response = client.post(
+        "/report",
+        data={
+            **fields,
+            "shop_name": " Tạp hóa  Minh Anh ",
+            "place": "Chợ Phan Rang",
+            "province": "56",
+            "contact": "",
+            "photo": (io.BytesIO(raw), "label.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201
+    report = session.scalars(select(Report)).one()
+    assert (report.shop_name, report.batch_id, report.sequence) == ("Tạp hóa Minh Anh", issued.batch.id, 15)
+    assert report.verdict.value == "not_activated" and report.contact is None
+    assert report.photo is not None and b"PhoneMaker" not in report.photo and report.photo.startswith(b"\xff\xd8")
+    assert Image.open(io.BytesIO(report.photo)).getexif() == {}
+
+
+def test_report_validation_csrf_spam_and_cap(client: Any, issued: Any, session: Any) -> None:
+    page = client.get(path(issued.url(15))).get_data(as_text=True)
+    fields = form_fields(page.split('id="report"')[1])
+    good = {**fields, "shop_name": "Shop", "place": "Market"}
+    assert client.post("/report", data={**good, "csrf_token": ""}).status_code == 400
+    missing = client.post("/report", data={**good, "place": " "})
+    assert missing.status_code == 422 and 'aria-invalid="true"' in missing.get_data(as_text=True)
+    not_a_photo = client.post(
+        "/report", data={**good, "photo": (io.BytesIO(b"GIF89a nonsense"), "x.gif")}, content_type="multipart/form-data"
+    )
+    assert not_a_photo.status_code == 422
+    assert client.post("/report", data={**good, "website": "http://spam"}).status_code == 201  # robots: dropped
+    assert session.scalars(select(Report)).all() == []
+    session.commit()
+    for _ in range(3):
+        assert client.post("/report", data=good).status_code == 201
+    assert client.post("/report", data=good).status_code == 429
+    assert len(session.scalars(select(Report)).all()) == 3
+
+
+def test_province_is_told_once_on_ones_own_scan(client: Any, issued: Any, session: Any) -> None:
+    page = client.get(path(issued.url(0))).get_data(as_text=True)
+    fields = form_fields(page.split('id="scans"')[1])
+    response = client.post("/place", data={**fields, "province": "79"})
+    assert response.status_code == 302 and "placed=1" in response.headers["Location"]
+    back = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Đã quét 1 lần." in back and "TP. Hồ Chí Minh" in back
+    # Another client cannot place someone else's scan.
+    other = client.post("/place", data={**fields, "province": "01"}, environ_base={"REMOTE_ADDR": "192.0.2.99"})
+    assert other.status_code == 422
+    assert client.post("/place", data={**fields, "province": "XX"}).status_code == 422
+    assert session.scalars(select(Scan.province_code)).all() == ["79"]

@@ -1,0 +1,198 @@
+"""Account services: create users, reset passwords, log in with a lockout after repeated failures.
+
+Every function takes the session first and never commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from traceability.accounts import passwords
+from traceability.accounts.models import Role, User
+from traceability.audit import services as audit
+from traceability.errors import Conflict, NotFound, ValidationError
+from traceability.registry.models import Producer
+from traceability.registry.services import producer_by_code
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def normalise_email(email: str) -> str:
+    """Return the email lowercased and stripped, or raise ValidationError."""
+    value = (email or "").strip().lower()
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise ValidationError(f"'{email}' is not an email address", field="email")
+    return value
+
+
+def parse_role(value: str) -> Role:
+    """Return the role named value, or raise ValidationError listing the choices."""
+    try:
+        return Role(value)
+    except ValueError as error:
+        choices = ", ".join(r.value for r in Role)
+        raise ValidationError(f"role must be one of: {choices}", field="role") from error
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    """Return what the audit log keeps of a user (never the password hash)."""
+    return {
+        "email": user.email,
+        "role": user.role.value,
+        "producer": user.producer.code if user.producer else None,
+        "is_active": user.is_active,
+    }
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    """Return the user with this email, if any."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def user_or_404(session: Session, user_id: int) -> User:
+    """Return the user or raise NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"there is no user {user_id}")
+    return user
+
+
+def user_by_email_or_404(session: Session, email: str) -> User:
+    """Return the user with this email or raise NotFound."""
+    user = user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"no user has the email '{email}'")
+    return user
+
+
+def list_users(session: Session) -> Sequence[User]:
+    """Return every user, administrators first."""
+    return session.scalars(select(User).options(selectinload(User.producer)).order_by(User.role, User.email)).all()
+
+
+def _producer_for(session: Session, role: Role, producer_code: str | None) -> Producer | None:
+    if role is Role.PRODUCER:
+        if not producer_code:
+            raise ValidationError("a producer user needs the code of their producer", field="producer")
+        producer = producer_by_code(session, producer_code)
+        if producer is None:
+            raise ValidationError(f"no producer has the code '{producer_code}'", field="producer")
+        return producer
+    if producer_code:
+        raise ValidationError(f"only producer users belong to a producer, not {role.value}s", field="producer")
+    return None
+
+
+def create_user(
+    session: Session,
+    config: Mapping[str, Any],
+    *,
+    email: str,
+    role: str,
+    password: str,
+    producer_code: str | None = None,
+    actor: str,
+) -> User:
+    """Create a user with a hashed password and record who did it."""
+    address = normalise_email(email)
+    parsed_role = parse_role(role)
+    producer = _producer_for(session, parsed_role, producer_code)
+    if user_by_email(session, address) is not None:
+        raise Conflict(f"a user with the email {address} already exists", field="email")
+    passwords.check_new_password(password, address)
+    user = User(
+        email=address,
+        role=parsed_role,
+        producer=producer,
+        password_hash=passwords.hash_password(config, password),
+        is_active=True,
+        failed_logins=0,
+        session_epoch=0,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.create", f"user:{user.id}", after=snapshot(user))
+    return user
+
+
+def reset_password(session: Session, config: Mapping[str, Any], user: User, password: str, *, actor: str) -> User:
+    """Set a new password, lift any lockout and end the user's existing sessions."""
+    passwords.check_new_password(password, user.email)
+    user.password_hash = passwords.hash_password(config, password)
+    user.failed_logins, user.locked_until = 0, None
+    user.session_epoch += 1
+    session.flush()
+    audit.record(session, actor, "user.reset_password", f"user:{user.id}", after={"email": user.email})
+    return user
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: str) -> User:
+    """Enable or disable a user; disabling ends their sessions at once."""
+    before = snapshot(user)
+    if user.is_active != active:
+        user.is_active = active
+        user.session_epoch += 1
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "user.enable" if active else "user.disable",
+            f"user:{user.id}",
+            before=before,
+            after=snapshot(user),
+        )
+    return user
+
+
+@cache
+def _dummy_hash(parameters: tuple[Any, ...]) -> str:
+    return passwords.hash_password(dict(parameters), "not-a-real-password")
+
+
+def authenticate(session: Session, config: Mapping[str, Any], email: str, password: str, now: datetime) -> User | None:
+    """Return the user if the email and password match and the account is neither disabled nor locked.
+
+    A failure counts against the account; reaching LOGIN_MAX_FAILURES locks it for LOGIN_LOCKOUT_MINUTES.
+    The caller commits either way, so failures are remembered. Unknown emails cost the same hash check,
+    so timing does not reveal which accounts exist.
+    """
+    user = user_by_email(session, email) if email else None
+    if user is None or not user.is_active:
+        keys = ("TESTING", "PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM")
+        passwords.verify_password(config, _dummy_hash(tuple((k, config.get(k)) for k in keys)), password)
+        return None
+    matches = passwords.verify_password(config, user.password_hash, password)
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if not matches:
+        # Counted in the database in one statement, so parallel guesses cannot slip past the limit.
+        failures = session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        if failures >= int(config["LOGIN_MAX_FAILURES"]):
+            until = now + timedelta(minutes=int(config["LOGIN_LOCKOUT_MINUTES"]))
+            session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(failed_logins=0, locked_until=until)
+                .execution_options(synchronize_session=False)
+            )
+            audit.record(session, "system", "user.lock", f"user:{user.id}", after={"locked_until": until})
+        session.expire(user)
+        return None
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if passwords.needs_rehash(config, user.password_hash):
+        user.password_hash = passwords.hash_password(config, password)
+    session.flush()
+    return user

@@ -1,0 +1,89 @@
+"""Log in and log out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from traceability.accounts import guards, services
+from traceability.accounts.forms import LoginForm
+from traceability.accounts.models import Role, User
+from traceability.db import get_session, rollback_request_session, utcnow
+from traceability.web import limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def home_for(user: User) -> str:
+    """Return the page a user lands on after logging in."""
+    if user.role is Role.PRODUCER:
+        return url_for("portal.dashboard")
+    return url_for("inspection.queue")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return target if it is a path on this site (never another host), else None."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: str(current_app.config["LOGIN_RATE_LIMIT"]), methods=["POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"))
+        user = guards.current_user()
+        if user is not None:
+            return redirect(safe_next(form.next.data) or home_for(user))
+        return render_template("accounts/login.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form), 422
+    session = get_session()
+    user = services.authenticate(session, current_app.config, form.email.data or "", form.password.data or "", utcnow())
+    session.commit()  # a failure is counted even though the login is refused
+    if user is None:
+        form.password.errors = [
+            _(
+                "Wrong email or password. After %(count)d failed attempts an account is locked for "
+                "%(minutes)d minutes.",
+                count=current_app.config["LOGIN_MAX_FAILURES"],
+                minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+            )
+        ]
+        return render_template("accounts/login.html", form=form), 401
+    guards.start_session(user)
+    return redirect(safe_next(form.next.data) or home_for(user))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    guards.end_session()
+    return redirect(url_for("accounts.login"))
+
+
+@bp.app_errorhandler(guards.LoginRequired)
+def login_required(error: guards.LoginRequired) -> ResponseReturnValue:
+    rollback_request_session()
+    wants_json = request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    )
+    if wants_json:
+        return jsonify(error.to_dict()), error.status
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    return render_template("accounts/login_required.html", next=next_path), error.status
+
+
+@bp.app_context_processor
+def account_helpers() -> dict[str, object]:
+    return {"current_user": guards.current_user}
+
+
+@bp.before_app_request
+def forget_user() -> None:
+    # Several requests can share one app context (tests hold one open): never reuse the previous request's
+    # user, nor Flask-WTF's cached CSRF token, which a login (a fresh session) has made stale.
+    g.pop("user", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)

@@ -1,0 +1,166 @@
+"""Registry edits from the office, each checked by the registry services and written to the audit log.
+
+Functions take the session first and never commit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from traceability.audit import services as audit
+from traceability.errors import Conflict, NotFound
+from traceability.registry import services as registry
+from traceability.registry import validation
+from traceability.registry.models import Certification, MaterialArea, Producer, Product
+from traceability.registry.services import AreaData, CertificationData, ProducerData, ProductData
+
+_SKIPPED = {"id", "created_at", "producer_id", "product_id"}
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 1.50 and 1.5 are the same hectares
+    if isinstance(value, list):
+        return [_value(v) for v in value]
+    return value
+
+
+def snapshot(record: Producer | MaterialArea | Product | Certification) -> dict[str, Any]:
+    """Return a record's columns and named links, comparable before and after an edit."""
+    values: dict[str, Any] = {
+        attr.key: _value(getattr(record, attr.key))
+        for attr in type(record).__mapper__.column_attrs
+        if attr.key not in _SKIPPED
+    }
+    if isinstance(record, MaterialArea):
+        values["producers"] = sorted(p.code for p in record.producers)
+    if isinstance(record, Product):
+        values["producer"] = record.producer.code
+        values["areas"] = sorted(a.code for a in record.areas)
+    if isinstance(record, Certification):
+        values["product"] = record.product.code
+    return values
+
+
+def producer_or_404(session: Session, code: str) -> Producer:
+    """Return the producer with this code or raise NotFound."""
+    found = registry.producer_by_code(session, code)
+    if found is None:
+        raise NotFound(f"no producer has the code '{code}'")
+    return found
+
+
+def area_or_404(session: Session, code: str) -> MaterialArea:
+    """Return the raw-material area with this code or raise NotFound."""
+    found = registry.area_by_code(session, code)
+    if found is None:
+        raise NotFound(f"no raw-material area has the code '{code}'")
+    return found
+
+
+def certification_or_404(session: Session, certification_id: int) -> Certification:
+    """Return the certification or raise NotFound."""
+    found = session.get(Certification, certification_id)
+    if found is None:
+        raise NotFound(f"there is no certification {certification_id}")
+    return found
+
+
+def _refuse_duplicate(existing: object | None, kind: str, code: str) -> None:
+    if existing is not None:
+        raise Conflict(f"a {kind} with the code {code} exists already: edit it instead", field="code")
+
+
+def _refuse_code_change(code: str, data_code: str) -> None:
+    if validation.code(data_code) != code:
+        raise Conflict("a record's code cannot change: stamps and imports refer to it", field="code")
+
+
+def save_producer(session: Session, data: ProducerData, *, actor: str, existing_code: str | None = None) -> Producer:
+    """Create a producer (existing_code None) or edit the one with existing_code; audit the change."""
+    if existing_code is None:
+        _refuse_duplicate(registry.producer_by_code(session, data.code), "producer", data.code.strip().upper())
+        before = None
+    else:
+        current = producer_or_404(session, existing_code)
+        _refuse_code_change(current.code, data.code)
+        before = snapshot(current)
+    saved = registry.save_producer(session, data)
+    audit_change(session, actor, "producer", saved.code, before, snapshot(saved))
+    return saved
+
+
+def save_area(session: Session, data: AreaData, *, actor: str, existing_code: str | None = None) -> MaterialArea:
+    """Create or edit a raw-material area; audit the change."""
+    if existing_code is None:
+        _refuse_duplicate(registry.area_by_code(session, data.code), "raw-material area", data.code.strip().upper())
+        before = None
+    else:
+        current = area_or_404(session, existing_code)
+        _refuse_code_change(current.code, data.code)
+        before = snapshot(current)
+    saved = registry.save_area(session, data)
+    audit_change(session, actor, "area", saved.code, before, snapshot(saved))
+    return saved
+
+
+def save_product(session: Session, data: ProductData, *, actor: str, existing_code: str | None = None) -> Product:
+    """Create or edit a product; audit the change."""
+    if existing_code is None:
+        _refuse_duplicate(registry.product_by_code(session, data.code), "product", data.code.strip().upper())
+        before = None
+    else:
+        current = registry.product_or_404(session, existing_code)
+        _refuse_code_change(current.code, data.code)
+        before = snapshot(current)
+    saved = registry.save_product(session, data)
+    audit_change(session, actor, "product", saved.code, before, snapshot(saved))
+    return saved
+
+
+def add_certification(session: Session, product: Product, data: CertificationData, *, actor: str) -> Certification:
+    """Record a certification decision for a product; audit it with the certifications it superseded."""
+    before = [snapshot(c) for c in product.certifications]
+    known = {c.id for c in product.certifications}
+    saved = registry.add_certification(session, product, data)
+    if saved.id not in known:
+        audit.record(
+            session,
+            actor,
+            "registry.certification.create",
+            f"product:{product.code}",
+            before={"certifications": before},
+            after={"certifications": [snapshot(c) for c in product.certifications]},
+        )
+    return saved
+
+
+def set_certification_status(
+    session: Session, certification: Certification, status: str, reason: str, *, actor: str
+) -> Certification:
+    """Change a certification's status (revoked, in re-evaluation...) with its reason; audit it."""
+    before = snapshot(certification)
+    saved = registry.set_certification_status(session, certification, status, reason)
+    audit.record(
+        session,
+        actor,
+        "registry.certification.status",
+        f"certification:{saved.id}",
+        before=before,
+        after=snapshot(saved),
+    )
+    return saved
+
+
+def audit_change(
+    session: Session, actor: str, kind: str, code: str, before: dict[str, Any] | None, after: dict[str, Any]
+) -> str:
+    """Audit a create or update and return "created", "updated" or "unchanged" (which writes nothing)."""
+    if before == after:
+        return "unchanged"
+    action = "create" if before is None else "update"
+    audit.record(session, actor, f"registry.{kind}.{action}", f"{kind}:{code}", before=before, after=after)
+    return f"{action}d"

@@ -1,0 +1,278 @@
+"""The registry in the browser: producers, raw-material areas, products, certifications, CSV import.
+
+Inspectors read; administrators edit. Every edit goes through the registry's own validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from traceability.accounts.guards import actor, require_role, roles_required
+from traceability.accounts.models import Role
+from traceability.db import get_session, transaction
+from traceability.errors import DomainError, ValidationError
+from traceability.inspection import registry_admin, registry_import
+from traceability.inspection.forms import (
+    AreaForm,
+    CertificationForm,
+    CertificationStatusForm,
+    ImportForm,
+    ProducerForm,
+    ProductForm,
+)
+from traceability.portal.forms import show_error
+from traceability.registry import services as registry
+from traceability.registry.models import MaterialArea
+from traceability.registry.services import AreaData, CertificationData, ProducerData, ProductData
+
+bp = Blueprint("office_registry", __name__, url_prefix="/office/registry")
+
+
+@bp.before_request
+def only_office() -> None:
+    require_role(Role.ADMINISTRATOR, Role.INSPECTOR)
+
+
+def _text(value: Any) -> str:
+    return (value or "").strip() if isinstance(value, str) else ""
+
+
+def _optional(value: Any) -> str | None:
+    return _text(value) or None
+
+
+def _list(value: Any) -> list[str]:
+    text = _text(value).replace("|", ";").replace(",", ";")
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def _address(form: Any) -> dict[str, Any]:
+    return {
+        "commune": _text(form.commune.data),
+        "district": _optional(form.district.data),
+        "province_code": _text(form.province_code.data),
+        "province": _text(form.province.data),
+        "address_scheme": _text(form.address_scheme.data),
+    }
+
+
+def producer_data(form: ProducerForm) -> ProducerData:
+    return ProducerData(
+        code=_text(form.code.data),
+        name=_text(form.name.data),
+        short_name=_text(form.short_name.data),
+        type=_text(form.type.data),
+        tax_code=_optional(form.tax_code.data),
+        address=_text(form.address.data),
+        address_as_of=form.address_as_of.data,
+        phone=_optional(form.phone.data),
+        email=_optional(form.email.data),
+        **_address(form),
+    )
+
+
+def area_data(form: AreaForm) -> AreaData:
+    return AreaData(
+        code=_text(form.code.data),
+        name=_text(form.name.data),
+        material=_text(form.material.data),
+        growing_area_code=_optional(form.growing_area_code.data),
+        code_issuer=_optional(form.code_issuer.data),
+        code_scope=_optional(form.code_scope.data),
+        code_issued_on=form.code_issued_on.data,
+        code_status=_optional(form.code_status.data),
+        latitude=_optional(form.latitude.data),
+        longitude=_optional(form.longitude.data),
+        size_ha=_optional(form.size_ha.data),
+        certifications=[c.strip() for c in _text(form.certifications.data).split(";") if c.strip()],
+        producers=_list(form.producers.data),
+        **_address(form),
+    )
+
+
+def product_data(form: ProductForm) -> ProductData:
+    return ProductData(
+        code=_text(form.code.data),
+        name=_text(form.name.data),
+        producer=_text(form.producer.data),
+        product_set=_text(form.product_set.data),
+        gtin=_optional(form.gtin.data),
+        description=_text(form.description.data),
+        areas=_list(form.areas.data),
+    )
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    session = get_session()
+    return render_template(
+        "inspection/registry.html",
+        producers=registry.list_producers(session),
+        areas=session.scalars(select(MaterialArea).order_by(MaterialArea.code)).all(),
+        products=registry.list_products(session),
+    )
+
+
+def _edit(
+    kind: str,
+    form: Any,
+    build: Any,
+    save: Any,
+    existing_code: str | None,
+    done: str,
+) -> ResponseReturnValue:
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                saved = save(session, build(form), actor=actor(), existing_code=existing_code)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for(done, code=saved.code) if done.endswith("product") else url_for(done))
+    template = f"inspection/{kind}_form.html"
+    return render_template(template, form=form, existing_code=existing_code), 422 if form.is_submitted() else 200
+
+
+@bp.route("/producers/new", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def new_producer() -> ResponseReturnValue:
+    form = ProducerForm()
+    return _edit("producer", form, producer_data, registry_admin.save_producer, None, "office_registry.index")
+
+
+@bp.route("/producers/<code>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def edit_producer(code: str) -> ResponseReturnValue:
+    current = registry_admin.producer_or_404(get_session(), code)
+    form = ProducerForm(obj=current)
+    if not form.is_submitted():
+        form.type.data, form.address_scheme.data = current.type.value, current.address_scheme.value
+    return _edit("producer", form, producer_data, registry_admin.save_producer, current.code, "office_registry.index")
+
+
+@bp.route("/areas/new", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def new_area() -> ResponseReturnValue:
+    return _edit("area", AreaForm(), area_data, registry_admin.save_area, None, "office_registry.index")
+
+
+@bp.route("/areas/<code>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def edit_area(code: str) -> ResponseReturnValue:
+    current = registry_admin.area_or_404(get_session(), code)
+    form = AreaForm(obj=current)
+    if not form.is_submitted():
+        form.address_scheme.data = current.address_scheme.value
+        form.code_scope.data = current.code_scope.value if current.code_scope else ""
+        form.code_status.data = current.code_status.value if current.code_status else ""
+        form.certifications.data = "; ".join(current.certifications)
+        form.producers.data = "; ".join(p.code for p in current.producers)
+        for name in ("latitude", "longitude", "size_ha"):
+            value = getattr(current, name)
+            getattr(form, name).data = "" if value is None else format(value.normalize(), "f")
+    return _edit("area", form, area_data, registry_admin.save_area, current.code, "office_registry.index")
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def new_product() -> ResponseReturnValue:
+    return _edit("product", ProductForm(), product_data, registry_admin.save_product, None, "office_registry.product")
+
+
+@bp.route("/products/<code>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def edit_product(code: str) -> ResponseReturnValue:
+    current = registry.product_or_404(get_session(), code)
+    form = ProductForm(obj=current)
+    if not form.is_submitted():
+        form.producer.data = current.producer.code
+        form.areas.data = "; ".join(a.code for a in current.areas)
+    return _edit("product", form, product_data, registry_admin.save_product, current.code, "office_registry.product")
+
+
+@bp.get("/products/<code>")
+def product(code: str) -> ResponseReturnValue:
+    return _render_product(code)
+
+
+def _render_product(code: str, status: int = 200, **forms: Any) -> ResponseReturnValue:
+    found = registry.product_or_404(get_session(), code)
+    context = {"certification_form": CertificationForm(), "status_form": CertificationStatusForm(), **forms}
+    return render_template("inspection/product.html", product=found, **context), status
+
+
+@bp.post("/products/<code>/certifications")
+@roles_required(Role.ADMINISTRATOR)
+def add_certification(code: str) -> ResponseReturnValue:
+    form = CertificationForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                found = registry.product_or_404(session, code)
+                data = CertificationData(
+                    stars=form.stars.data,
+                    score=_text(form.score.data),
+                    decision_number=_text(form.decision_number.data),
+                    decision_date=form.decision_date.data,
+                    authority=_text(form.authority.data),
+                    authority_level=_text(form.authority_level.data),
+                    application_type=_text(form.application_type.data),
+                )
+                registry_admin.add_certification(session, found, data, actor=actor())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("office_registry.product", code=code))
+    return _render_product(code, 422, certification_form=form)
+
+
+@bp.post("/certifications/<int:certification_id>/status")
+@roles_required(Role.ADMINISTRATOR)
+def certification_status(certification_id: int) -> ResponseReturnValue:
+    form = CertificationStatusForm()
+    certification = registry_admin.certification_or_404(get_session(), certification_id)
+    code = certification.product.code
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                registry_admin.set_certification_status(
+                    session, certification, _text(form.status.data), _text(form.reason.data), actor=actor()
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("office_registry.product", code=code))
+    return _render_product(code, 422, status_form=form)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def import_csv() -> ResponseReturnValue:
+    form = ImportForm()
+    result = errors = None
+    if form.validate_on_submit():
+        limit = int(current_app.config["REGISTRY_IMPORT_MAX_BYTES"])
+        raw = form.file.data.read(limit + 1)
+        session = get_session()
+        try:
+            if len(raw) > limit:
+                raise ValidationError(f"the file is larger than {limit:,} bytes; split it", field="file")
+            result = registry_import.import_csv(
+                session, form.kind.data or "", registry_import.decode(raw), actor=actor()
+            )
+            session.commit()
+        except registry_import.ImportRejected as rejected:
+            session.rollback()
+            errors = rejected.errors
+            form.form_errors.append(rejected.message)
+        except DomainError as error:
+            session.rollback()
+            show_error(form, error)
+    status = 422 if form.is_submitted() and result is None else 200
+    return render_template(
+        "inspection/import.html", form=form, result=result, errors=errors, kinds=registry_import.KINDS
+    ), status

@@ -1,0 +1,185 @@
+"""The programme office's pages: review queue, batch decisions, audit log, users.
+
+Every route needs an administrator or inspector; decisions that change state say which role they need.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from traceability import clock
+from traceability.accounts import services as accounts
+from traceability.accounts.guards import actor, require_role, require_user, roles_required
+from traceability.accounts.models import Role
+from traceability.audit import services as audit
+from traceability.db import get_session, transaction
+from traceability.errors import Conflict, DomainError
+from traceability.inspection import services
+from traceability.inspection.forms import ConfirmForm, ReasonForm, UserForm
+from traceability.portal.forms import show_error
+from traceability.stamps import batches
+from traceability.stamps.keystore import store_from_config
+from traceability.stamps.models import BatchStatus
+
+bp = Blueprint("inspection", __name__, url_prefix="/office")
+
+OFFICE = (Role.ADMINISTRATOR, Role.INSPECTOR)
+# Other packages add pages to the office's navigation (scan analytics, shopper reports) with
+# app.extensions.setdefault(OFFICE_SECTIONS, []).append((endpoint, label)), label an English msgid.
+OFFICE_SECTIONS = "office_sections"
+
+
+@bp.before_request
+def only_office() -> None:
+    require_role(*OFFICE)
+
+
+@bp.app_context_processor
+def office_helpers() -> dict[str, object]:
+    return {"office_sections": lambda: list(current_app.extensions.get(OFFICE_SECTIONS, []))}
+
+
+@bp.get("/")
+def queue() -> ResponseReturnValue:
+    return render_template("inspection/queue.html", batches=services.review_queue(get_session()))
+
+
+@bp.get("/batches")
+def batch_list() -> ResponseReturnValue:
+    status = request.args.get("status") or None
+    return render_template(
+        "inspection/batches.html",
+        batches=services.list_batches(get_session(), status),
+        status=status,
+        statuses=[s.value for s in BatchStatus],
+    )
+
+
+def _render_batch(batch_id: int, status: int = 200, **forms: object) -> ResponseReturnValue:
+    session = get_session()
+    found = batches.batch_or_404(session, batch_id)
+    context = {
+        "approve_form": ConfirmForm(prefix="approve"),
+        "reject_form": ReasonForm(prefix="reject"),
+        "revoke_form": ReasonForm(prefix="revoke"),
+        **forms,
+    }
+    entries = audit.entries(session, target=f"batch:{batch_id}")
+    return render_template("inspection/batch.html", batch=found, entries=entries, **context), status
+
+
+@bp.get("/batches/<int:batch_id>")
+def batch(batch_id: int) -> ResponseReturnValue:
+    return _render_batch(batch_id)
+
+
+@bp.post("/batches/<int:batch_id>/approve")
+@roles_required(Role.ADMINISTRATOR)
+def approve(batch_id: int) -> ResponseReturnValue:
+    form = ConfirmForm(prefix="approve")
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.approve(
+                    session, store_from_config(current_app.config), batch_id, actor=actor(), today=clock.today()
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("inspection.batch", batch_id=batch_id))
+    return _render_batch(batch_id, 409 if form.form_errors else 422, approve_form=form)
+
+
+@bp.post("/batches/<int:batch_id>/reject")
+@roles_required(Role.ADMINISTRATOR)
+def reject(batch_id: int) -> ResponseReturnValue:
+    form = ReasonForm(prefix="reject")
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.reject(session, batch_id, actor=actor(), reason=form.reason.data or "")
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("inspection.queue"))
+    return _render_batch(batch_id, 422, reject_form=form)
+
+
+@bp.post("/batches/<int:batch_id>/revoke")
+def revoke(batch_id: int) -> ResponseReturnValue:
+    form = ReasonForm(prefix="revoke")
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.revoke(session, batch_id, actor=actor(), reason=form.reason.data or "")
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("inspection.batch", batch_id=batch_id))
+    return _render_batch(batch_id, 422, revoke_form=form)
+
+
+@bp.get("/audit")
+def audit_log() -> ResponseReturnValue:
+    target = (request.args.get("target") or "").strip() or None
+    action = (request.args.get("action") or "").strip() or None
+    return render_template(
+        "inspection/audit.html",
+        entries=audit.entries(get_session(), target=target, action_prefix=action),
+        target=target,
+        action=action,
+    )
+
+
+@bp.get("/users")
+@roles_required(Role.ADMINISTRATOR)
+def users() -> ResponseReturnValue:
+    return render_template("inspection/users.html", users=accounts.list_users(get_session()), form=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def new_user() -> ResponseReturnValue:
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                accounts.create_user(
+                    session,
+                    current_app.config,
+                    email=form.email.data or "",
+                    role=form.role.data or "",
+                    password=form.password.data or "",
+                    producer_code=(form.producer.data or "").strip() or None,
+                    actor=actor(),
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("inspection.users"))
+    return render_template("inspection/user_form.html", form=form), 422 if form.is_submitted() else 200
+
+
+def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("inspection.users"))
+    if user_id == require_user().id:
+        raise Conflict("you cannot disable or enable your own account")
+    with transaction() as session:
+        user = accounts.user_or_404(session, user_id)
+        accounts.set_active(session, user, active, actor=actor())
+    return redirect(url_for("inspection.users"))
+
+
+@bp.post("/users/<int:user_id>/disable")
+@roles_required(Role.ADMINISTRATOR)
+def disable_user(user_id: int) -> ResponseReturnValue:
+    return _set_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/enable")
+@roles_required(Role.ADMINISTRATOR)
+def enable_user(user_id: int) -> ResponseReturnValue:
+    return _set_active(user_id, True)

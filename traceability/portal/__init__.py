@@ -1,0 +1,1 @@
+"""The producer's side: dashboard, batch requests, print-file downloads, activating and voiding stamps."""

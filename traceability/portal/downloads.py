@@ -1,0 +1,91 @@
+"""Print files a producer can download for an issued batch, as a small registry of formats.
+
+The CSV of serials and URLs is built in. The printing package adds its PDF and printer files with
+`register_format(app, DownloadFormat(...))` from its own init_app; the download page lists whatever is
+registered, so nothing here changes when it does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from traceability.stamps.batches import IssuedStamp
+from traceability.stamps.models import Batch
+
+EXTENSION_KEY = "batch_download_formats"
+
+
+@dataclass(frozen=True)
+class DownloadJob:
+    """What a format needs: the batch, its signed stamps (lazily, in order) and the chosen sheet layout."""
+
+    batch: Batch
+    stamps: Callable[[], Iterator[IssuedStamp]]
+    layout: str | None
+
+
+@dataclass(frozen=True)
+class DownloadFormat:
+    name: str  # the URL segment: /portal/batches/<id>/download/<name>
+    label: str  # English msgid, translated when shown
+    description: str  # English msgid
+    media_type: str
+    extension: str
+    render: Callable[[DownloadJob], Iterable[bytes]]
+
+
+CSV_HEADER = ("serial", "url", "sequence")  # the same columns as `traceability batch export --csv`
+
+
+def render_csv(job: DownloadJob, chunk: int = 2000) -> Iterator[bytes]:
+    """Yield the CSV of serials and URLs in chunks, signing as it goes (100,000 stamps never sit in memory)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for count, stamp in enumerate(job.stamps(), start=1):
+        writer.writerow([stamp.serial, stamp.url, stamp.sequence])
+        if count % chunk == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+CSV_FORMAT = DownloadFormat(
+    name="csv",
+    label="Serials and URLs (CSV)",
+    description="One line per stamp: serial, verification URL and stamp number, for your own printing or labels.",
+    media_type="text/csv; charset=utf-8",
+    extension="csv",
+    render=render_csv,
+)
+
+
+def register_format(app: Flask, download_format: DownloadFormat) -> None:
+    """Offer another download for issued batches (the printing package registers its PDF here)."""
+    app.extensions.setdefault(EXTENSION_KEY, {"csv": CSV_FORMAT})[download_format.name] = download_format
+
+
+def formats() -> dict[str, DownloadFormat]:
+    """Return the formats the current app offers, the CSV first."""
+    registered: dict[str, DownloadFormat] = current_app.extensions.get(EXTENSION_KEY, {})
+    return {"csv": CSV_FORMAT, **registered}
+
+
+# Sheet layouts a producer may ask for; the names are the printing package's (traceability/printing/layouts.py).
+# It may replace the list with app.extensions["sheet_layouts"] = [(name, label), ...].
+DEFAULT_LAYOUTS: tuple[tuple[str, str], ...] = (
+    ("a4-30mm", "A4 sheet, 48 stamps of 30 mm"),
+    ("a4-20mm", "A4 sheet, 96 stamps of 20 mm"),
+    ("roll-30mm", "Label printer roll, 30 mm labels"),
+)
+
+
+def layouts() -> list[tuple[str, str]]:
+    """Return the (name, label) of each sheet layout offered in the batch request form."""
+    return list(current_app.extensions.get("sheet_layouts", DEFAULT_LAYOUTS))

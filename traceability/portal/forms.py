@@ -1,0 +1,37 @@
+"""Producer forms, and how a domain error lands on the field it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from traceability.errors import DomainError
+
+
+def show_error(form: Any, error: DomainError) -> None:
+    """Attach a domain error to the form field it names, or to the form as a whole."""
+    field_name = error.details.get("field")
+    field = getattr(form, field_name, None) if isinstance(field_name, str) else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+class BatchRequestForm(FlaskForm):  # type: ignore[misc]
+    product = SelectField(_l("Product"), coerce=int, validators=[InputRequired()], validate_choice=False)
+    quantity = IntegerField(_l("Number of stamps"), validators=[InputRequired()])
+    lot = StringField(_l("Lot code"), validators=[Optional(), Length(max=60)])
+    production_date = DateField(_l("Production date"), validators=[Optional()])
+    expiry_date = DateField(_l("Expiry date"), validators=[Optional()])
+    layout = SelectField(_l("Sheet layout"), validators=[InputRequired()], validate_choice=False)
+
+
+class StampRangeForm(FlaskForm):  # type: ignore[misc]
+    first = StringField(_l("First stamp (number or serial)"), validators=[InputRequired(), Length(max=40)])
+    last = StringField(_l("Last stamp (empty: just the first)"), validators=[Optional(), Length(max=40)])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])

@@ -1,0 +1,154 @@
+"""Producer-scoped services: every lookup is filtered by the producer, so another's record is NotFound.
+
+Functions take the session first and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from traceability.errors import NotFound, ValidationError
+from traceability.registry.models import Certification, Producer, Product
+from traceability.registry.services import current_certification, latest_certification, list_products
+from traceability.stamps import batches, serials
+from traceability.stamps.batches import BatchOptions
+from traceability.stamps.models import Batch, RangeState
+
+
+@dataclass(frozen=True)
+class ProductStanding:
+    """A product as its producer sees it: the certificate that counts and how long it has left."""
+
+    product: Product
+    certification: Certification | None
+    certified: bool
+    days_left: int | None
+    # "valid", "expiring" (inside the re-evaluation window), "expired" (or otherwise not valid), "none"
+    state: str
+
+
+def standing(product: Product, today: date, warning_days: int) -> ProductStanding:
+    """Return the product's certification standing on today."""
+    valid = current_certification(product, today)
+    shown = valid or latest_certification(product)
+    if shown is None:
+        return ProductStanding(product, None, False, None, "none")
+    days_left = (shown.valid_until - today).days
+    if valid is None:
+        state = "expired"
+    elif days_left <= warning_days:
+        state = "expiring"
+    else:
+        state = "valid"
+    return ProductStanding(product, shown, valid is not None, days_left, state)
+
+
+def products_of(session: Session, producer: Producer, today: date, warning_days: int) -> list[ProductStanding]:
+    """Return the producer's products with their standing."""
+    return [standing(p, today, warning_days) for p in list_products(session, producer)]
+
+
+def stampable_products(session: Session, producer: Producer, today: date) -> list[Product]:
+    """Return the producer's products that may carry stamps today (valid certification of 3 stars or more)."""
+    return [p for p in list_products(session, producer) if current_certification(p, today) is not None]
+
+
+def batches_of(session: Session, producer: Producer) -> Sequence[Batch]:
+    """Return the producer's batches, newest first."""
+    return session.scalars(
+        select(Batch)
+        .join(Product, Batch.product_id == Product.id)
+        .where(Product.producer_id == producer.id)
+        .options(selectinload(Batch.product), selectinload(Batch.ranges))
+        .order_by(Batch.id.desc())
+    ).all()
+
+
+def batch_of(session: Session, producer: Producer, batch_id: int) -> Batch:
+    """Return the producer's batch, or NotFound for a batch that is missing or someone else's."""
+    batch = session.get(Batch, batch_id)
+    if batch is None or batch.product.producer_id != producer.id:
+        raise NotFound(f"you have no batch {batch_id}")
+    return batch
+
+
+def product_of(session: Session, producer: Producer, product_id: int) -> Product:
+    """Return the producer's product; someone else's is refused exactly like a missing one."""
+    product = session.get(Product, product_id)
+    if product is None or product.producer_id != producer.id:
+        raise ValidationError("choose one of your certified products", field="product")
+    return product
+
+
+def request_batch(
+    session: Session,
+    producer: Producer,
+    product_id: int,
+    quantity: int,
+    options: BatchOptions,
+    *,
+    layouts: Sequence[str],
+    actor: str,
+    maximum: int,
+    today: date,
+) -> Batch:
+    """Record a producer's batch request for one of their certified products."""
+    product = product_of(session, producer, product_id)
+    if options.layout is not None and options.layout not in layouts:
+        raise ValidationError(f"sheet layout must be one of: {', '.join(layouts)}", field="layout")
+    return batches.new_request(session, product, quantity, options, actor=actor, maximum=maximum, today=today)
+
+
+def stamp_number(batch: Batch, text: str, field: str) -> int:
+    """Read a stamp as its number in the batch (0-based, as printed in the serial) or its full serial."""
+    value = (text or "").strip()
+    if not value:
+        raise ValidationError("give a stamp number or serial", field=field)
+    if value.isdigit():
+        number = int(value)
+    else:
+        try:
+            batch_id, number, check = serials.parse_serial(value)
+        except (ValueError, TypeError) as error:
+            raise ValidationError(f"'{value}' is neither a stamp number nor a serial", field=field) from error
+        if batch_id != batch.id:
+            raise ValidationError(f"serial {value} belongs to another batch, not {batch.id}", field=field)
+        if (
+            batch.secret is None
+            or not 0 <= number < batch.quantity
+            or serials.check_code(batch.secret, number) != check
+        ):
+            raise ValidationError(f"serial {value} is not one of this batch's stamps", field=field)
+    if not 0 <= number < batch.quantity:
+        raise ValidationError(f"stamp numbers of this batch run from 0 to {batch.quantity - 1}", field=field)
+    return number
+
+
+def change_stamps(
+    session: Session,
+    batch: Batch,
+    first_text: str,
+    last_text: str,
+    state: RangeState,
+    *,
+    actor: str,
+    reason: str | None,
+) -> Batch:
+    """Activate or void the producer's stamps first..last (inclusive)."""
+    if state not in (RangeState.ACTIVATED, RangeState.VOIDED):
+        raise ValidationError("stamps can be activated or voided here")
+    first = stamp_number(batch, first_text, "first")
+    last = stamp_number(batch, last_text, "last") if (last_text or "").strip() else first
+    if last < first:
+        raise ValidationError("the last stamp comes before the first", field="last")
+    reason = (reason or "").strip() or None
+    if state is RangeState.VOIDED and not reason:
+        raise ValidationError("say why the stamps are void (damaged, lost...)", field="reason")
+    if reason and len(reason) > 500:
+        raise ValidationError("the reason is longer than 500 characters", field="reason")
+    return batches.change_range(session, batch, first, last + 1, state, actor=actor, reason=reason)

@@ -1,0 +1,153 @@
+"""The producer's pages. Every route is behind the producer role and scoped to the user's producer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, redirect, render_template, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from traceability import clock
+from traceability.accounts.guards import actor, require_role
+from traceability.accounts.models import Role
+from traceability.audit import services as audit
+from traceability.db import get_session, transaction
+from traceability.errors import Conflict, DomainError, NotFound
+from traceability.portal import downloads, services
+from traceability.portal.forms import BatchRequestForm, StampRangeForm, show_error
+from traceability.registry.models import Producer
+from traceability.stamps import batches
+from traceability.stamps.batches import BatchOptions
+from traceability.stamps.keystore import store_from_config
+from traceability.stamps.models import BatchStatus, RangeState
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+
+@bp.before_request
+def only_producer_users() -> None:
+    """Let only producer users in; g.producer is the one producer whose data they may touch."""
+    user = require_role(Role.PRODUCER)
+    g.producer = user.producer
+
+
+def producer() -> Producer:
+    value: Producer = g.producer
+    return value
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    session = get_session()
+    products = services.products_of(session, producer(), clock.today(), current_app.config["CERTIFICATE_WARNING_DAYS"])
+    return render_template(
+        "portal/dashboard.html",
+        producer=producer(),
+        products=products,
+        batches=services.batches_of(session, producer()),
+        warning_days=current_app.config["CERTIFICATE_WARNING_DAYS"],
+    )
+
+
+def _request_form() -> BatchRequestForm:
+    form = BatchRequestForm()
+    form.product.choices = [
+        (p.id, f"{p.code} — {p.name}") for p in services.stampable_products(get_session(), producer(), clock.today())
+    ]
+    form.layout.choices = [(name, _(label)) for name, label in downloads.layouts()]
+    return form
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+def request_batch() -> ResponseReturnValue:
+    form = _request_form()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                batch = services.request_batch(
+                    session,
+                    producer(),
+                    form.product.data,
+                    form.quantity.data,
+                    BatchOptions(form.lot.data, form.production_date.data, form.expiry_date.data, form.layout.data),
+                    layouts=[name for name, _label in downloads.layouts()],
+                    actor=actor(),
+                    maximum=current_app.config["MAX_BATCH_QUANTITY"],
+                    today=clock.today(),
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("portal.batch", batch_id=batch.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("portal/request.html", form=form, maximum=current_app.config["MAX_BATCH_QUANTITY"]), status
+
+
+@bp.get("/batches/<int:batch_id>")
+def batch(batch_id: int) -> ResponseReturnValue:
+    found = services.batch_of(get_session(), producer(), batch_id)
+    return render_template(
+        "portal/batch.html",
+        batch=found,
+        activate_form=StampRangeForm(prefix="activate"),
+        void_form=StampRangeForm(prefix="void"),
+        formats=downloads.formats(),
+    )
+
+
+def _change(batch_id: int, state: RangeState, prefix: str) -> ResponseReturnValue:
+    form = StampRangeForm(prefix=prefix)
+    session = get_session()
+    found = services.batch_of(session, producer(), batch_id)
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                services.change_stamps(
+                    session, found, form.first.data, form.last.data or "", state, actor=actor(), reason=form.reason.data
+                )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("portal.batch", batch_id=batch_id))
+    found = services.batch_of(get_session(), producer(), batch_id)
+    forms = {"activate_form": StampRangeForm(prefix="activate"), "void_form": StampRangeForm(prefix="void")}
+    forms[f"{prefix}_form"] = form
+    return render_template("portal/batch.html", batch=found, formats=downloads.formats(), **forms), 422
+
+
+@bp.post("/batches/<int:batch_id>/activate")
+def activate(batch_id: int) -> ResponseReturnValue:
+    return _change(batch_id, RangeState.ACTIVATED, "activate")
+
+
+@bp.post("/batches/<int:batch_id>/void")
+def void(batch_id: int) -> ResponseReturnValue:
+    return _change(batch_id, RangeState.VOIDED, "void")
+
+
+@bp.get("/batches/<int:batch_id>/download")
+def downloads_page(batch_id: int) -> ResponseReturnValue:
+    found = services.batch_of(get_session(), producer(), batch_id)
+    return render_template("portal/download.html", batch=found, formats=downloads.formats())
+
+
+@bp.get("/batches/<int:batch_id>/download/<fmt>")
+def download(batch_id: int, fmt: str) -> ResponseReturnValue:
+    session = get_session()
+    found = services.batch_of(session, producer(), batch_id)
+    chosen = downloads.formats().get(fmt)
+    if chosen is None:
+        raise NotFound(f"there is no download format '{fmt}'")
+    if found.status is not BatchStatus.ISSUED:
+        raise Conflict(f"batch {found.id} is {found.status.value}; only an issued batch has print files")
+    # Resolve the key before the first byte is sent, so a missing or compromised key is a clean error.
+    private_key = batches.signing_key_for(session, store_from_config(current_app.config), found)
+    audit.record(session, actor(), "batch.download", f"batch:{found.id}", after={"format": chosen.name})
+    session.commit()
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    job = downloads.DownloadJob(found, lambda: batches.stamps(found, private_key, base_url), found.layout)
+    filename = f"ocop-batch-{found.id}.{chosen.extension}"
+    return Response(
+        stream_with_context(iter(chosen.render(job))),
+        mimetype=chosen.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )

@@ -1,0 +1,135 @@
+"""Clone flags: patterns of scans that suggest a genuine stamp was copied. Pure: facts in, flags out.
+
+A signature cannot stop a photocopy; the scan history can hint at one. Flags are graded: a *notice* is
+shown calmly under the product's details and leaves the verdict alone; only a *warning* makes the verdict
+"suspicious". A shopper scanning the same stamp again, from the same device, never adds a device.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from traceability.verification.provinces import PROVINCES, distance_km
+
+
+class Level(enum.Enum):
+    NOTICE = "notice"
+    WARNING = "warning"
+
+
+class Kind(enum.Enum):
+    MANY_DEVICES = "many_devices"
+    MANY_PROVINCES = "many_provinces"
+    IMPOSSIBLE_TRAVEL = "impossible_travel"
+    BEFORE_ACTIVATION = "scanned_before_activation"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a pattern becomes a notice and when a warning (settings CLONE_*)."""
+
+    devices_notice: int = 4
+    devices_warning: int = 10
+    provinces_notice: int = 2
+    provinces_warning: int = 3
+    # Faster than this between two provinces' centres (after the slack) is not a journey but a copy.
+    travel_kmh: float = 500.0
+    travel_slack_km: float = 100.0
+    before_activation_notice: int = 1  # devices that scanned the stamp before it was applied to goods
+    before_activation_warning: int = 3
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Thresholds:
+        """Read thresholds from an app configuration."""
+        return cls(
+            devices_notice=int(config["CLONE_DEVICES_NOTICE"]),
+            devices_warning=int(config["CLONE_DEVICES_WARNING"]),
+            provinces_notice=int(config["CLONE_PROVINCES_NOTICE"]),
+            provinces_warning=int(config["CLONE_PROVINCES_WARNING"]),
+            travel_kmh=float(config["CLONE_TRAVEL_KMH"]),
+            travel_slack_km=float(config["CLONE_TRAVEL_SLACK_KM"]),
+            before_activation_notice=int(config["CLONE_BEFORE_ACTIVATION_NOTICE"]),
+            before_activation_warning=int(config["CLONE_BEFORE_ACTIVATION_WARNING"]),
+        )
+
+
+@dataclass(frozen=True)
+class ScanFact:
+    """What clone detection may know about one earlier scan of a stamp."""
+
+    at: datetime
+    device: str  # salted hash, only comparable within one salt period
+    period: str
+    province: str | None = None
+    before_activation: bool = False  # the stamp read "not activated" at the time
+
+
+@dataclass(frozen=True)
+class CloneFlag:
+    kind: Kind
+    level: Level
+    count: int = 0  # devices or provinces behind the flag
+    provinces: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form of a flag."""
+        return {
+            "kind": self.kind.value,
+            "level": self.level.value,
+            "count": self.count,
+            "provinces": list(self.provinces),
+        }
+
+
+def _grade(count: int, notice: int, warning: int) -> Level | None:
+    if count >= warning:
+        return Level.WARNING
+    if count >= notice:
+        return Level.NOTICE
+    return None
+
+
+def _impossible_pair(scans: list[ScanFact], limits: Thresholds) -> tuple[str, str] | None:
+    placed = sorted((s for s in scans if s.province in PROVINCES), key=lambda s: s.at)
+    for earlier, later in itertools.pairwise(placed):
+        assert earlier.province is not None and later.province is not None
+        if earlier.province == later.province:
+            continue
+        distance = distance_km(earlier.province, later.province) - limits.travel_slack_km
+        hours = max((later.at - earlier.at).total_seconds() / 3600, 1 / 60)
+        if distance > 0 and distance / hours > limits.travel_kmh:
+            return earlier.province, later.province
+    return None
+
+
+def assess(scans: Iterable[ScanFact], limits: Thresholds, *, activated: bool) -> list[CloneFlag]:
+    """Return the clone flags of a stamp's scans (including the current one), warnings first."""
+    facts = list(scans)
+    flags: list[CloneFlag] = []
+    devices = {(s.period, s.device) for s in facts}
+    level = _grade(len(devices), limits.devices_notice, limits.devices_warning)
+    if level is not None:
+        flags.append(CloneFlag(Kind.MANY_DEVICES, level, len(devices)))
+    provinces = sorted({s.province for s in facts if s.province in PROVINCES}, key=str)
+    level = _grade(len(provinces), limits.provinces_notice, limits.provinces_warning)
+    if level is not None:
+        flags.append(CloneFlag(Kind.MANY_PROVINCES, level, len(provinces), tuple(p for p in provinces if p)))
+    pair = _impossible_pair(facts, limits)
+    if pair is not None:
+        flags.append(CloneFlag(Kind.IMPOSSIBLE_TRAVEL, Level.WARNING, 2, pair))
+    if activated:
+        early = {(s.period, s.device) for s in facts if s.before_activation}
+        level = _grade(len(early), limits.before_activation_notice, limits.before_activation_warning)
+        if level is not None:
+            flags.append(CloneFlag(Kind.BEFORE_ACTIVATION, level, len(early)))
+    return sorted(flags, key=lambda f: f.level is not Level.WARNING)
+
+
+def is_suspicious(flags: Iterable[CloneFlag]) -> bool:
+    """Say whether the flags are strong enough to make the verdict 'suspicious'."""
+    return any(flag.level is Level.WARNING for flag in flags)

@@ -1,0 +1,82 @@
+"""What the service publishes for offline verifiers: the signed trust list and revocation bundle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from traceability.registry.models import Product
+from traceability.registry.services import current_certification
+from traceability.stamps.keys import active_key, list_keys, trusted_key
+from traceability.stamps.keystore import KeyStore
+from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState, StampRange
+from traceability.stamps.signing import jwk
+from traceability.verification import trustlist
+
+
+def _sign(session: Session, store: KeyStore, context: bytes, payload: dict[str, Any]) -> dict[str, Any]:
+    key = active_key(session)
+    return trustlist.sign_document(store.load(key.id), key.id, context, payload)
+
+
+def trust_list(session: Session, store: KeyStore, issuer: str, now: datetime) -> dict[str, Any]:
+    """Return the signed list of every stamp key with its validity window and status."""
+    keys = []
+    for key in list_keys(session):
+        entry = jwk(trusted_key(key))
+        keys.append(
+            {
+                "kid": str(key.id),
+                "x": entry["x"],
+                "status": key.status.value,
+                "valid_from": trustlist.timestamp(key.created_at),
+                "valid_to": trustlist.timestamp(key.retired_at) if key.retired_at else None,
+                "compromised_at": trustlist.timestamp(key.compromised_at) if key.compromised_at else None,
+                "last_trusted_batch": key.last_trusted_batch_id,
+            }
+        )
+    payload = trustlist.trust_list_payload(keys, issuer, now)
+    return _sign(session, store, trustlist.TRUST_LIST_CONTEXT, payload)
+
+
+def revocations(session: Session, store: KeyStore, now: datetime, today: date, max_age: timedelta) -> dict[str, Any]:
+    """Return the signed revocation bundle: compromised keys, withdrawn batches, products and stamp ranges."""
+    compromised = [
+        {
+            "kid": str(key.id),
+            "compromised_at": trustlist.timestamp(key.compromised_at) if key.compromised_at else None,
+            "last_trusted_batch": key.last_trusted_batch_id,
+        }
+        for key in list_keys(session)
+        if key.status is KeyStatus.COMPROMISED
+    ]
+    revoked_batches = list(session.scalars(select(Batch.id).where(Batch.status == BatchStatus.REVOKED)))
+    stamped = session.scalars(
+        select(Product)
+        .where(Product.id.in_(select(Batch.product_id).where(Batch.status == BatchStatus.ISSUED)))
+        .options(selectinload(Product.certifications))
+    )
+    uncertified = [product.id for product in stamped if current_certification(product, today) is None]
+    ranges = [
+        {"batch": batch_id, "start": start, "end": end}
+        for batch_id, start, end in session.execute(
+            select(StampRange.batch_id, StampRange.start, StampRange.end)
+            .join(Batch)
+            .where(
+                StampRange.state.in_([RangeState.REVOKED, RangeState.VOIDED]),
+                Batch.status != BatchStatus.REVOKED,
+            )
+        )
+    ]
+    payload = trustlist.revocations_payload(
+        issued_at=now,
+        max_age=max_age,
+        keys=compromised,
+        batches=revoked_batches,
+        products=uncertified,
+        ranges=ranges,
+    )
+    return _sign(session, store, trustlist.REVOCATIONS_CONTEXT, payload)

@@ -1,0 +1,120 @@
+"""Shoppers' reports of suspect products: validation, photo clean-up and spam limits."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from traceability.errors import DomainError, ValidationError
+from traceability.verification.models import Report
+from traceability.verification.provinces import get_province
+from traceability.verification.scans import Device
+from traceability.verification.verdicts import Verdict
+
+MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+PHOTO_EDGE = 1600  # enough to read a label; keeps a report under ~300 KB
+REPORTS_PER_DEVICE_PER_DAY = 3
+
+
+class TooManyReports(DomainError):
+    status = 429
+    code = "too_many_reports"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """A report as typed into the form."""
+
+    shop_name: str
+    place: str
+    province: str = ""
+    contact: str = ""
+    note: str = ""
+    photo: bytes | None = None
+
+
+def _text(value: str, field: str, limit: int, *, required: bool) -> str | None:
+    cleaned = " ".join(value.split())
+    if required and not cleaned:
+        raise ValidationError("this field is required", field=field)
+    if len(cleaned) > limit:
+        raise ValidationError(f"at most {limit} characters", field=field)
+    return cleaned or None
+
+
+def clean_photo(raw: bytes, max_bytes: int) -> bytes:
+    """Return the photo re-encoded as JPEG: no EXIF (GPS, camera serial), at most PHOTO_EDGE pixels a side."""
+    if len(raw) > max_bytes:
+        raise ValidationError(f"the photo is larger than {max_bytes // (1024 * 1024)} MB", field="photo")
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            if image.format not in ("JPEG", "PNG", "WEBP", "GIF"):
+                raise ValidationError("send the photo as JPEG, PNG or WebP", field="photo")
+            if image.width * image.height > MAX_PIXELS:
+                raise ValidationError("the photo has too many pixels", field="photo")
+            picture = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        raise ValidationError("this file is not a photo we can read", field="photo") from error
+    picture.thumbnail((PHOTO_EDGE, PHOTO_EDGE))
+    output = io.BytesIO()
+    picture.save(output, format="JPEG", quality=80, optimize=True)
+    return output.getvalue()
+
+
+def file_report(
+    session: Session,
+    data: ReportData,
+    *,
+    verdict: Verdict,
+    code: str,
+    stamp: tuple[int, int] | None,
+    device: Device,
+    at: datetime,
+    photo_max_bytes: int,
+) -> Report:
+    """Validate and store a report for inspectors; raise ValidationError or TooManyReports."""
+    shop = _text(data.shop_name, "shop_name", 200, required=True)
+    place = _text(data.place, "place", 300, required=True)
+    contact = _text(data.contact, "contact", 200, required=False)
+    note = _text(data.note, "note", 1000, required=False)
+    province = data.province.strip() or None
+    if province is not None and get_province(province) is None:
+        raise ValidationError("choose a province from the list", field="province")
+    photo = clean_photo(data.photo, photo_max_bytes) if data.photo else None
+    recent = session.scalar(
+        select(func.count(Report.id)).where(
+            Report.device == device.fingerprint, Report.created_at > at - timedelta(days=1)
+        )
+    )
+    if (recent or 0) >= REPORTS_PER_DEVICE_PER_DAY:
+        raise TooManyReports("thank you: we already have your reports for today")
+    assert shop is not None and place is not None
+    report = Report(
+        created_at=at,
+        verdict=verdict,
+        code=code[:300],
+        batch_id=stamp[0] if stamp else None,
+        sequence=stamp[1] if stamp else None,
+        shop_name=shop,
+        place=place,
+        province_code=province,
+        contact=contact,
+        note=note,
+        photo=photo,
+        photo_type="image/jpeg" if photo else None,
+        device=device.fingerprint,
+    )
+    session.add(report)
+    session.flush()
+    return report
+
+
+def recent_reports(session: Session, limit: int = 100) -> Sequence[Report]:
+    """Return the newest reports first (for inspectors)."""
+    return session.scalars(select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)).all()

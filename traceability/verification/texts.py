@@ -1,0 +1,177 @@
+"""What each verdict and clone flag means for a shopper, in catalog strings (English msgids)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import flask_babel
+
+from traceability.registry import certification_rules
+from traceability.registry.models import CertificationStatus, ProducerType
+from traceability.stamps.models import BatchStatus, RangeState
+from traceability.verification.clones import CloneFlag, Kind
+from traceability.verification.provinces import get_province
+from traceability.verification.verdicts import Verdict
+
+
+def _(text: str, **variables: Any) -> str:
+    """Translate text (a catalog msgid) into the request's language."""
+    return str(flask_babel.gettext(text, **variables))
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Translate a message that depends on a count."""
+    return str(flask_babel.ngettext(singular, plural, num, **variables))
+
+
+ICONS = {
+    Verdict.GENUINE: "✓",
+    Verdict.FORGED: "✕",
+    Verdict.UNKNOWN_KEY: "✕",
+    Verdict.MALFORMED: "?",
+    Verdict.REVOKED: "!",
+    Verdict.NOT_ACTIVATED: "!",
+    Verdict.CERTIFICATE_EXPIRED: "!",
+    Verdict.SUSPICIOUS: "!",
+}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    verdict: Verdict
+    title: str
+    meaning: str
+    advice: str | None
+    icon: str
+
+
+def explain(verdict: Verdict, result: object | None = None, today: date | None = None) -> Explanation:
+    """Return the shopper's words for a verdict (with the detail the registry gives, where it helps)."""
+    title, meaning, advice = _words(verdict, result, today)
+    return Explanation(verdict, title, meaning, advice, ICONS[verdict])
+
+
+def _revoked_detail(result: object | None) -> str:
+    batch = getattr(result, "batch", None)
+    state = getattr(result, "state", None)
+    if batch is not None and batch.status is BatchStatus.REVOKED:
+        return _("The whole batch of stamps was withdrawn by the programme office.")
+    if state is RangeState.REVOKED:
+        return _("This stamp was revoked by the programme office.")
+    if state is RangeState.VOIDED:
+        return _("This stamp was cancelled because it was reported damaged or lost before use.")
+    return _("It was signed with a key that was later stolen, after the last batch that key can be trusted for.")
+
+
+def _certificate_detail(result: object | None, today: date | None) -> str:
+    certification = getattr(result, "certification", None)
+    if certification is None or today is None:
+        return _("The product no longer holds its OCOP stars.")
+    status = certification_rules.effective_status(certification, today)
+    if status is CertificationStatus.REVOKED:
+        return _("The product's OCOP certificate was revoked: it no longer holds its OCOP stars.")
+    return _(
+        "The product's OCOP certificate expired on %(day)s: it no longer holds its OCOP stars.",
+        day=certification.valid_until.strftime("%d/%m/%Y"),
+    )
+
+
+def _words(verdict: Verdict, result: object | None, today: date | None) -> tuple[str, str, str | None]:
+    report = _("Please do not buy it as an OCOP product, and report where you found it with the form below.")
+    if verdict is Verdict.GENUINE:
+        return (
+            _("Genuine OCOP stamp"),
+            _("This stamp was issued by the OCOP programme for the product below."),
+            _("Check that the product in your hand matches the name and picture below."),
+        )
+    if verdict is Verdict.FORGED:
+        return (
+            _("Fake stamp"),
+            _("The digital signature in this code does not match: it was not issued by the OCOP programme."),
+            report,
+        )
+    if verdict is Verdict.UNKNOWN_KEY:
+        return (
+            _("Unknown stamp"),
+            _("This code names a signing key the OCOP programme never published, so it cannot be genuine."),
+            report,
+        )
+    if verdict is Verdict.MALFORMED:
+        return (
+            _("Not a valid OCOP stamp code"),
+            _("This code is damaged, incomplete, or not an OCOP stamp at all."),
+            _(
+                "If the QR code is damaged, type the serial printed under it on the home page. "
+                "If the stamp looks fake, report it below."
+            ),
+        )
+    if verdict is Verdict.REVOKED:
+        return (_("Stamp withdrawn"), _revoked_detail(result), report)
+    if verdict is Verdict.NOT_ACTIVATED:
+        return (
+            _("Stamp not activated"),
+            _("This stamp is real but the producer never put it on goods: it may have been stolen from the print run."),
+            _("Ask the seller about it, and report this product with the form below."),
+        )
+    if verdict is Verdict.CERTIFICATE_EXPIRED:
+        return (
+            _("OCOP certificate not valid"),
+            _certificate_detail(result, today),
+            _("The product may still be fine, but it may not be sold as an OCOP product. You can report it below."),
+        )
+    return (
+        _("Possible copy of a genuine stamp"),
+        _("This stamp is genuine, but the way it has been scanned suggests that copies of it are in circulation."),
+        _("Look at where and when it was first scanned, below. If that does not fit your product, report it."),
+    )
+
+
+def flag_text(flag: CloneFlag) -> str:
+    """Return a calm sentence for a clone flag."""
+    names = [p.name for p in (get_province(code) for code in flag.provinces) if p is not None]
+    if flag.kind is Kind.MANY_DEVICES:
+        return ngettext(
+            "This stamp has been scanned from %(num)d different phone.",
+            "This stamp has been scanned from %(num)d different phones.",
+            flag.count,
+        )
+    if flag.kind is Kind.MANY_PROVINCES:
+        return _("This stamp has been scanned in %(num)d provinces: %(names)s.", num=flag.count, names=", ".join(names))
+    if flag.kind is Kind.IMPOSSIBLE_TRAVEL:
+        return _(
+            "This stamp was scanned in %(first)s and in %(second)s too soon after each other "
+            "for one item to travel between them.",
+            first=names[0] if names else "?",
+            second=names[-1] if names else "?",
+        )
+    return ngettext(
+        "This stamp was scanned from %(num)d phone before the producer put it on goods.",
+        "This stamp was scanned from %(num)d phones before the producer put it on goods.",
+        flag.count,
+    )
+
+
+def producer_type(value: ProducerType) -> str:
+    """Return the name of a type of producer."""
+    return {
+        ProducerType.COOPERATIVE: _("Cooperative"),
+        ProducerType.COOPERATIVE_GROUP: _("Cooperative group"),
+        ProducerType.ENTERPRISE: _("Small or medium enterprise"),
+        ProducerType.FARM: _("Farm"),
+        ProducerType.HOUSEHOLD: _("Registered household business"),
+        ProducerType.ASSOCIATION: _("Association"),
+        ProducerType.OPERATING_CENTRE: _("Operating centre"),
+    }[value]
+
+
+def certification_status(value: CertificationStatus) -> str:
+    """Return the name of a certification status."""
+    return {
+        CertificationStatus.RECOGNIZED: _("recognised"),
+        CertificationStatus.EXPIRED: _("expired"),
+        CertificationStatus.IN_REEVALUATION: _("in re-evaluation"),
+        CertificationStatus.REVOKED: _("revoked"),
+        CertificationStatus.SUPERSEDED: _("superseded"),
+    }[value]

@@ -1,0 +1,200 @@
+"""Signed documents for offline verifiers: the trust list and the revocation bundle. Pure.
+
+Both are `{"payload": {...}, "signature": {"kid", "alg", "sig"}}`: an Ed25519 signature by a stamp key over
+a context string of their own plus the payload as canonical JSON (sorted keys, no spaces, UTF-8), so a
+signature over one can never pass as the other, nor as a stamp.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from traceability.stamps.signing import KeyRing
+from traceability.verification.verdicts import Outcome, Verdict
+
+TRUST_LIST_CONTEXT = b"OCOP-TRUSTLIST-v1"
+REVOCATIONS_CONTEXT = b"OCOP-REVOCATIONS-v1"
+TRUST_LIST_TYPE = "ocop-trust-list"
+REVOCATIONS_TYPE = "ocop-revocations"
+
+
+class SignedDocumentError(ValueError):
+    """A signed document that cannot be trusted: bad shape, bad signature, unknown key or stale."""
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the canonical bytes of a JSON value (what the signature covers)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def timestamp(at: datetime) -> str:
+    """Return a UTC time as the documents write it (ISO 8601, seconds, 'Z')."""
+    return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(text: Any, name: str) -> datetime:
+    if not isinstance(text, str):
+        raise SignedDocumentError(f"'{name}' must be a time")
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise SignedDocumentError(f"'{name}' is not an ISO 8601 time: {text!r}") from error
+    if value.tzinfo is None:
+        raise SignedDocumentError(f"'{name}' has no time zone")
+    return value
+
+
+def sign_document(
+    private_key: Ed25519PrivateKey, key_id: int, context: bytes, payload: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Wrap a payload with its signature."""
+    signature = private_key.sign(context + canonical_json(payload))
+    return {"payload": dict(payload), "signature": {"kid": str(key_id), "alg": "EdDSA", "sig": _b64url(signature)}}
+
+
+def open_document(document: Any, ring: KeyRing, context: bytes, expected_type: str) -> dict[str, Any]:
+    """Check a signed document against trusted keys and return its payload; raise SignedDocumentError."""
+    if not isinstance(document, Mapping):
+        raise SignedDocumentError("a signed document is a JSON object with 'payload' and 'signature'")
+    payload, signature = document.get("payload"), document.get("signature")
+    if not isinstance(payload, Mapping) or not isinstance(signature, Mapping):
+        raise SignedDocumentError("a signed document is a JSON object with 'payload' and 'signature'")
+    if payload.get("type") != expected_type:
+        raise SignedDocumentError(f"this is not an {expected_type} document (type {payload.get('type')!r})")
+    kid = str(signature.get("kid", ""))
+    key = ring.get(int(kid)) if kid.isdigit() else None
+    if key is None:
+        raise SignedDocumentError(f"signed by key {kid!r}, which is not a trusted key")
+    if key.status == "compromised":
+        raise SignedDocumentError(f"signed by key {kid}, which is marked compromised")
+    try:
+        key.public_key.verify(_b64url_decode(str(signature.get("sig", ""))), context + canonical_json(payload))
+    except (InvalidSignature, ValueError) as error:
+        raise SignedDocumentError("the signature does not verify: the document was altered or forged") from error
+    return dict(payload)
+
+
+# --- the trust list -------------------------------------------------------------------------------------
+
+
+def trust_list_payload(keys: list[dict[str, Any]], issuer: str, issued_at: datetime) -> dict[str, Any]:
+    """Return a trust list payload; each key has kid, x, status, valid_from, valid_to, compromised_at."""
+    return {
+        "type": TRUST_LIST_TYPE,
+        "version": 1,
+        "issuer": issuer,
+        "issued_at": timestamp(issued_at),
+        "keys": sorted(keys, key=lambda k: int(k["kid"])),
+    }
+
+
+# --- the revocation bundle ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Revocations:
+    """What an offline verifier must know besides the keys, as of `issued_at`."""
+
+    issued_at: datetime
+    stale_after: datetime
+    keys: dict[int, int | None]  # compromised key id -> last trusted batch (None: no batch is trusted)
+    batches: frozenset[int]
+    products: frozenset[int]  # product references whose OCOP certificate was revoked
+    ranges: dict[int, list[tuple[int, int]]]  # batch -> revoked or voided [start, end) stamp ranges
+
+    def is_stale(self, now: datetime) -> bool:
+        """Say whether the bundle is too old to rely on."""
+        return now > self.stale_after
+
+
+def revocations_payload(
+    *,
+    issued_at: datetime,
+    max_age: timedelta,
+    keys: list[dict[str, Any]],
+    batches: list[int],
+    products: list[int],
+    ranges: list[dict[str, int]],
+) -> dict[str, Any]:
+    """Return a revocation bundle payload."""
+    return {
+        "type": REVOCATIONS_TYPE,
+        "version": 1,
+        "issued_at": timestamp(issued_at),
+        "max_age_seconds": int(max_age.total_seconds()),
+        "stale_after": timestamp(issued_at + max_age),
+        "keys": sorted(keys, key=lambda k: int(k["kid"])),
+        "batches": sorted(batches),
+        "products": sorted(products),
+        "stamp_ranges": sorted(ranges, key=lambda r: (r["batch"], r["start"])),
+    }
+
+
+def _int(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SignedDocumentError(f"{what} must be a non-negative integer")
+    return value
+
+
+def read_revocations(payload: Mapping[str, Any]) -> Revocations:
+    """Read an opened revocation payload into Revocations; raise SignedDocumentError if it is malformed."""
+    try:
+        keys = {
+            _int(int(str(k["kid"])), "kid"): (
+                None if k.get("last_trusted_batch") is None else _int(k["last_trusted_batch"], "last_trusted_batch")
+            )
+            for k in payload["keys"]
+        }
+        ranges: dict[int, list[tuple[int, int]]] = {}
+        for entry in payload["stamp_ranges"]:
+            start, end = _int(entry["start"], "start"), _int(entry["end"], "end")
+            ranges.setdefault(_int(entry["batch"], "batch"), []).append((start, end))
+        return Revocations(
+            issued_at=_parse_time(payload["issued_at"], "issued_at"),
+            stale_after=_parse_time(payload["stale_after"], "stale_after"),
+            keys=keys,
+            batches=frozenset(_int(b, "batch") for b in payload["batches"]),
+            products=frozenset(_int(p, "product") for p in payload["products"]),
+            ranges=ranges,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, SignedDocumentError):
+            raise
+        raise SignedDocumentError(f"the revocation bundle is malformed: {error}") from error
+
+
+def apply_revocations(outcome: Outcome, revocations: Revocations) -> Outcome:
+    """Add what the bundle knows to an offline outcome (codes that prove nothing are left alone)."""
+    if not outcome.trusted or outcome.parsed is None:
+        return outcome
+    body = outcome.parsed.body
+    if body.key_id in revocations.keys:
+        last = revocations.keys[body.key_id]
+        if last is None or body.batch_id > last:
+            outcome.add(
+                Verdict.REVOKED,
+                f"key {body.key_id} was compromised and batch {body.batch_id} is after its last trusted batch",
+            )
+    if body.batch_id in revocations.batches:
+        outcome.add(Verdict.REVOKED, f"batch {body.batch_id} was withdrawn")
+    if any(start <= body.sequence < end for start, end in revocations.ranges.get(body.batch_id, ())):
+        outcome.add(Verdict.REVOKED, "this stamp was revoked or voided")
+    if body.product_ref in revocations.products:
+        outcome.add(Verdict.CERTIFICATE_EXPIRED, "the product's OCOP certificate was revoked")
+    return outcome
