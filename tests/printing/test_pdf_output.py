@@ -182,7 +182,7 @@ def test_worker_processes_produce_the_same_bytes(make_stamps: MakeStamps) -> Non
     ("change", "message"),
     [
         ({"url_prefix": "https://OCOP.gov.vn/v/"}, "lowercase"),
-        ({"url_prefix": "http://ocop.gov.vn/v/"}, "https"),
+        ({"url_prefix": "ftp://ocop.gov.vn/v/"}, "https"),
         ({"stars": 6}, "stars must be 3, 4 or 5"),
         ({"digits": "12x"}, "decimal digits"),
         ({"label": "Nhà \u4e00"}, "no glyph"),

@@ -157,7 +157,8 @@ def open_source(session: Session, store: KeyStore, batch: Batch, base_url: str) 
         check_prefix(stamp_url(base_url, ""))
     except ValueError:
         raise ConfigurationError(
-            f"PUBLIC_BASE_URL must be https:// with a lowercase host to print stamps, not '{base_url}'"
+            f"PUBLIC_BASE_URL must be https:// (http:// only in development) with a lowercase host to print "
+            f"stamps, not '{base_url}'"
         ) from None
     return PrintSource(
         batch=_detached(batch),

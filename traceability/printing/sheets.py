@@ -74,10 +74,14 @@ class PrintStats:
 
 
 def check_prefix(prefix: str) -> None:
-    """Raise ValueError unless the prefix is an https URL with a lowercase scheme and host."""
+    """Raise ValueError unless the prefix is an http(s) URL with a lowercase scheme and host.
+
+    Plain http is for a development server only: production configuration refuses a non-https
+    PUBLIC_BASE_URL (traceability/config.py), so no production stamp carries one.
+    """
     scheme, sep, rest = prefix.partition("://")
     host = rest.split("/", 1)[0]
-    if scheme != "https" or not sep or not host or host != host.lower() or not prefix.isascii():
+    if scheme not in ("https", "http") or not sep or not host or host != host.lower() or not prefix.isascii():
         raise ValueError(f"URL prefix must be https:// with a lowercase ASCII host, got {prefix!r}")
 
 
