@@ -85,8 +85,11 @@ def app_config(database_url: str, keys_dir: Path, tmp_path: Path) -> dict[str, A
 @pytest.fixture
 def app(app_config: dict[str, Any], database_url: str) -> Iterator[Flask]:
     """Return an app on the test database; every table is emptied after the test."""
+    from traceability.printing import jobs
+
     application = create_app(app_config)
     yield application
+    jobs.runner(application).shutdown(wait=True)  # a print job still running would race the wipe below
     application.extensions["db_engine"].dispose()
     _wipe(database_url)
 

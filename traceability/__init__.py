@@ -10,6 +10,7 @@ from flask import Flask
 
 from traceability import cli, config, db, errors, web
 from traceability.config import PROJECT_ROOT
+from traceability.printing import jobs
 from traceability.routes import blueprints
 
 
@@ -25,6 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.load(app.instance_path, test_config))
 
     db.init_app(app)
+    jobs.init_app(app)
     errors.init_app(app)
     web.init_app(app)
     for blueprint in blueprints():

@@ -8,9 +8,10 @@ from flask import Blueprint
 def blueprints() -> list[Blueprint]:
     """Return the blueprints to register."""
     from traceability.accounts.views import bp as accounts
+    from traceability.inspection.analytics import bp as office_analytics
     from traceability.inspection.registry_views import bp as office_registry
     from traceability.inspection.views import bp as inspection
     from traceability.portal.views import bp as portal
     from traceability.verification.views import bp as verification
 
-    return [verification, accounts, portal, inspection, office_registry]
+    return [verification, accounts, portal, inspection, office_registry, office_analytics]

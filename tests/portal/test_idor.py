@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_token
 from traceability.accounts.models import User
 from traceability.audit.models import AuditEntry
+from traceability.printing import jobs
+from traceability.printing.models import JobStatus
 from traceability.registry.models import Certification
 from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
@@ -48,6 +50,12 @@ def world(app: Flask, session: Any, factory: Any, store: Any, signing_key: Any, 
     user_a = auth.user("producer", producer=producer_a)
     user_b = auth.user("producer", producer=producer_b)
     token = next(batches.stamps(issued, store.load(signing_key.id), app.config["PUBLIC_BASE_URL"])).token
+    # A finished print job of A's batch (its printer CSV, so "fmt": "csv" names one of its files).
+    job = jobs.request_print(session, issued, None, "user:a", formats=("csv",))
+    session.commit()
+    jobs.start_jobs(app).result(timeout=60)
+    session.expire_all()
+    assert job.status is JobStatus.DONE, job.error
     return {
         "values": {
             "batch_id": issued.id,
@@ -57,6 +65,8 @@ def world(app: Flask, session: Any, factory: Any, store: Any, signing_key: Any, 
             "user_id": user_a.id,
             "token": token,
             "filename": "portal.css",
+            "report_id": 1,  # office-only: refused before any report is looked up
+            "job_id": job.id,
         },
         "requested": requested.id,
         "issued": issued.id,
@@ -156,5 +166,6 @@ def test_the_walk_reaches_real_records(app: Flask, auth: Any, client: Any, world
     assert len(portal_rules) >= 4
     for rule in portal_rules:
         response = client.get(url_for_rule(rule, values))
+        response.close()  # a file download holds its file open until closed
         assert response.status_code == 200, (rule.endpoint, response.status_code)
     assert "LOT-A-SECRET" in client.get(f"/portal/batches/{world['requested']}").get_data(as_text=True)

@@ -138,3 +138,11 @@ def test_bodies_this_version_never_writes_are_rejected(field: str, value: int, r
 def test_valid_until_is_the_month_end() -> None:
     assert codec.last_day_of_month(codec.month_index(date(2027, 2, 14))) == date(2027, 2, 28)
     assert codec.last_day_of_month(codec.month_index(date(2028, 12, 1))) == date(2028, 12, 31)
+
+
+@pytest.mark.parametrize("padding", [" ", "\r", "\n", "\t", "\u00a0"])
+def test_surrounding_whitespace_is_rejected(padding: str) -> None:
+    url = signed(codec.StampBody(7, 1, 0, 0, 1, 4, 300))
+    for text in (padding + url, url + padding):
+        with pytest.raises(codec.TokenRejected, match="spaces or line breaks"):
+            codec.parse(text)

@@ -17,10 +17,12 @@ from traceability.db import get_session, transaction
 from traceability.errors import Conflict, DomainError
 from traceability.inspection import services
 from traceability.inspection.forms import ConfirmForm, ReasonForm, UserForm
+from traceability.portal import downloads
 from traceability.portal.forms import show_error
+from traceability.printing.views import PrintPages
 from traceability.stamps import batches
 from traceability.stamps.keystore import store_from_config
-from traceability.stamps.models import BatchStatus
+from traceability.stamps.models import Batch, BatchStatus
 
 bp = Blueprint("inspection", __name__, url_prefix="/office")
 
@@ -33,6 +35,17 @@ OFFICE_SECTIONS = "office_sections"
 @bp.before_request
 def only_office() -> None:
     require_role(*OFFICE)
+
+
+def batch_to_print(batch_id: int) -> Batch:
+    """Return any batch for an administrator. Inspectors oversee and may revoke, but never hold print files."""
+    require_role(Role.ADMINISTRATOR)
+    return batches.batch_or_404(get_session(), batch_id)
+
+
+# Print-ready files as background jobs: /office/batches/<id>/print..., administrators only.
+PRINTING = PrintPages(authorise=batch_to_print, back="inspection.batch", layouts=downloads.layouts)
+bp.register_blueprint(PRINTING.blueprint())
 
 
 @bp.app_context_processor
@@ -66,6 +79,8 @@ def _render_batch(batch_id: int, status: int = 200, **forms: object) -> Response
         **forms,
     }
     entries = audit.entries(session, target=f"batch:{batch_id}")
+    if found.status is BatchStatus.ISSUED and require_user().role is Role.ADMINISTRATOR:
+        context.update(PRINTING.panel(found))
     return render_template("inspection/batch.html", batch=found, entries=entries, **context), status
 
 

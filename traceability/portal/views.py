@@ -14,11 +14,12 @@ from traceability.db import get_session, transaction
 from traceability.errors import Conflict, DomainError, NotFound
 from traceability.portal import downloads, services
 from traceability.portal.forms import BatchRequestForm, StampRangeForm, show_error
+from traceability.printing.views import PrintPages
 from traceability.registry.models import Producer
 from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.keystore import store_from_config
-from traceability.stamps.models import BatchStatus, RangeState
+from traceability.stamps.models import Batch, BatchStatus, RangeState
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -33,6 +34,16 @@ def only_producer_users() -> None:
 def producer() -> Producer:
     value: Producer = g.producer
     return value
+
+
+def own_batch(batch_id: int) -> Batch:
+    """Return the user's producer's batch, or NotFound (another producer's batch does not exist for them)."""
+    return services.batch_of(get_session(), producer(), batch_id)
+
+
+# Print-ready files as background jobs: /portal/batches/<id>/print..., behind only_producer_users and own_batch.
+PRINTING = PrintPages(authorise=own_batch, back="portal.downloads_page", layouts=downloads.layouts)
+bp.register_blueprint(PRINTING.blueprint())
 
 
 @bp.get("/")
@@ -126,8 +137,8 @@ def void(batch_id: int) -> ResponseReturnValue:
 
 @bp.get("/batches/<int:batch_id>/download")
 def downloads_page(batch_id: int) -> ResponseReturnValue:
-    found = services.batch_of(get_session(), producer(), batch_id)
-    return render_template("portal/download.html", batch=found, formats=downloads.formats())
+    found = own_batch(batch_id)
+    return render_template("portal/download.html", batch=found, formats=downloads.formats(), **PRINTING.panel(found))
 
 
 @bp.get("/batches/<int:batch_id>/download/<fmt>")

@@ -49,6 +49,12 @@ def job_or_404(session: Session, job_id: int) -> PrintJob:
     return job
 
 
+def jobs_of(session: Session, batch_id: int, limit: int = 20) -> list[PrintJob]:
+    """Return the batch's print jobs, newest first."""
+    query = select(PrintJob).where(PrintJob.batch_id == batch_id).order_by(PrintJob.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
 def _files_present(job: PrintJob, print_dir: Path) -> bool:
     """Say whether every file of a done job is still where it was written, at its recorded size."""
     if not job.files:

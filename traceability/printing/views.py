@@ -1,35 +1,64 @@
-"""Print job views for the portal: start a job, poll its progress, download its file.
+"""Print job pages, shared by the producer's portal and the programme office: ask, watch, download.
 
-Not registered, and deliberately without access control: each function takes a batch the caller has already
-authorised (a producer's own batch, or any batch for the office). make_blueprint() wires the three routes
-around an authorise(batch_id) -> Batch callback, so the routes cannot exist without one.
+PrintPages wires three routes around an authorise(batch_id) -> Batch callback that checks the role and the
+batch's owner, so the routes cannot exist without one. Each side mounts the blueprint under its own
+role-guarded blueprint (the parent's before_request runs first) and shows panel() on its batch page.
+The pages work without JavaScript: the progress page reloads itself while the job is queued or running.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from traceability.accounts.guards import actor
+from traceability.audit import services as audit
 from traceability.db import get_session
-from traceability.errors import NotFound
+from traceability.errors import DomainError, NotFound
 from traceability.printing import jobs
-from traceability.printing.models import PrintJob
+from traceability.printing.forms import FILE_KINDS, PrintForm, print_form, show_error
+from traceability.printing.models import JobStatus, PrintJob
 from traceability.stamps.models import Batch
 
 MEDIA_TYPES = {"pdf": "application/pdf", "csv": "text/csv", "zip-svg": "application/zip", "zip-png": "application/zip"}
+REFRESH_SECONDS = 2  # how often the progress page reloads itself while the job is not finished
 
 
-def start_view(
-    batch: Batch, *, layout: str | None, actor: str, ecc: str = "M", formats: Iterable[str] = ("pdf",)
-) -> ResponseReturnValue:
-    """Queue (or reuse) the batch's print job, start the runner, and answer with its progress (202 or 200)."""
-    session = get_session()
-    job = jobs.request_print(session, batch, layout, actor, ecc=ecc, formats=formats)
-    session.commit()
-    jobs.start_jobs()
-    return jsonify(jobs.progress_of(job).to_dict()), 200 if job.status.value == "done" else 202
+@dataclass(frozen=True)
+class ReadyFile:
+    """A finished file as the progress page lists it."""
+
+    format: str
+    name: str
+    sha256: str
+    size: int
+
+    @property
+    def size_text(self) -> str:
+        """Return the size for people: kB under a megabyte, else MB with one decimal."""
+        return f"{self.size / 1_000_000:.1f} MB" if self.size >= 1_000_000 else f"{max(1, round(self.size / 1000))} kB"
+
+
+def download_name(kept_name: str) -> str:
+    """Return the name a kept file downloads under (and the page shows)."""
+    return f"ocop-{kept_name}"
+
+
+def ready_files(job: PrintJob) -> list[ReadyFile]:
+    """Return the files of a done job, in the order they were written."""
+    if job.status is not JobStatus.DONE:
+        return []
+    records = job.files or {}
+    return [
+        ReadyFile(fmt, download_name(records[fmt]["name"]), str(records[fmt]["sha256"]), int(records[fmt]["bytes"]))
+        for fmt in job.format_list
+        if fmt in records
+    ]
 
 
 def job_for(batch: Batch, job_id: int) -> PrintJob:
@@ -40,52 +69,98 @@ def job_for(batch: Batch, job_id: int) -> PrintJob:
     return job
 
 
-def progress_view(batch: Batch, job_id: int) -> ResponseReturnValue:
-    """Return the job's progress as JSON (the progress page polls this)."""
-    job = job_for(batch, job_id)
-    if job.status.value == "queued":
-        jobs.start_jobs()  # cheap, and it revives a job whose process died before its runner started
-    return jsonify(jobs.progress_of(job).to_dict())
+@dataclass(frozen=True)
+class PrintPages:
+    """The print pages of one side of the site (the producer's portal or the office)."""
 
+    authorise: Callable[[int], Batch]  # role and owner checks; raises Forbidden or NotFound
+    back: str  # endpoint (taking batch_id) of the page showing panel(): where the job pages lead back to
+    layouts: Callable[[], Sequence[tuple[str, str]]]  # (name, English label) of the layouts offered
+    name: str = "printing"
 
-def download_view(batch: Batch, job_id: int, fmt: str = "pdf") -> ResponseReturnValue:
-    """Send a done job's file, with its sha256 as the ETag."""
-    job = job_for(batch, job_id)
-    path = jobs.finished_file(job, fmt)
-    return send_file(
-        path,
-        mimetype=MEDIA_TYPES.get(fmt, "application/octet-stream"),
-        as_attachment=True,
-        download_name=path.name,
-        etag=(job.files or {}).get(fmt, {}).get("sha256", True),
-        conditional=True,
-    )
+    def blueprint(self) -> Blueprint:
+        """Return the start, progress and download routes, to register under the side's own blueprint."""
+        bp = Blueprint(self.name, __name__)
+        bp.add_url_rule("/batches/<int:batch_id>/print", "start", self.start, methods=["POST"])
+        bp.add_url_rule("/batches/<int:batch_id>/print/<int:job_id>", "progress", self.progress)
+        bp.add_url_rule("/batches/<int:batch_id>/print/<int:job_id>/<fmt>", "download", self.download)
+        return bp
 
+    def form(self, batch: Batch) -> PrintForm:
+        """Return the request form for the batch, with translated layout names."""
+        return print_form(batch, [(name, _(label)) for name, label in self.layouts()])
 
-def make_blueprint(authorise: Callable[[int], Batch], actor: Callable[[], str], name: str = "printing") -> Blueprint:
-    """Return the routes under /batches/<id>/print..., each calling authorise(batch_id) first.
+    def panel(self, batch: Batch, form: PrintForm | None = None, *, mounted: bool = False) -> dict[str, Any]:
+        """Return the context of printing/_panel.html (mounted: called from one of this blueprint's own routes)."""
+        here = request.blueprint or ""
+        return {
+            "print_form": form or self.form(batch),
+            "print_jobs": jobs.jobs_of(get_session(), batch.id),
+            "printing": here if mounted else f"{here}.{self.name}",
+            "file_kinds": FILE_KINDS,
+            "back": self.back,
+        }
 
-    actor() names the signed-in user for the job and the audit log.
-    """
-    bp = Blueprint(name, __name__)
+    def start(self, batch_id: int) -> ResponseReturnValue:
+        """Queue the file (or reuse the job that made it) and send the browser to its progress page."""
+        batch = self.authorise(batch_id)
+        form = self.form(batch)
+        if form.validate_on_submit():
+            session = get_session()
+            try:
+                job = jobs.request_print(session, batch, form.layout.data, actor(), formats=(form.format.data,))
+                session.commit()
+            except DomainError as error:
+                session.rollback()
+                show_error(form, error)
+            else:
+                jobs.start_jobs()
+                return redirect(url_for(".progress", batch_id=batch.id, job_id=job.id), 303)
+        context = self.panel(batch, form, mounted=True)
+        return render_template("printing/start.html", batch=batch, **context), 422
 
-    @bp.post("/batches/<int:batch_id>/print")
-    def start(batch_id: int) -> ResponseReturnValue:
-        batch = authorise(batch_id)
-        return start_view(
-            batch,
-            layout=request.form.get("layout") or None,
-            actor=actor(),
-            ecc=request.form.get("ecc", "M"),
-            formats=request.form.getlist("format") or ("pdf",),
+    def progress(self, batch_id: int, job_id: int) -> ResponseReturnValue:
+        """Show the job: progress while it runs, the error and a retry if it failed, the files when done."""
+        batch = self.authorise(batch_id)
+        job = job_for(batch, job_id)
+        if job.status is JobStatus.QUEUED:
+            jobs.start_jobs()  # cheap, and it revives a job whose process died before its runner started
+        running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        body = render_template(
+            "printing/job.html",
+            batch=batch,
+            job=job,
+            progress=jobs.progress_of(job),
+            files=ready_files(job),
+            file_kinds=FILE_KINDS,
+            retry=job.status is JobStatus.FAILED and job.formats in FILE_KINDS,
+            refresh=REFRESH_SECONDS if running else None,
+            back=self.back,
         )
+        return body, 200, {"Cache-Control": "no-store"}
 
-    @bp.get("/batches/<int:batch_id>/print/<int:job_id>")
-    def progress(batch_id: int, job_id: int) -> ResponseReturnValue:
-        return progress_view(authorise(batch_id), job_id)
-
-    @bp.get("/batches/<int:batch_id>/print/<int:job_id>/<fmt>")
-    def download(batch_id: int, job_id: int, fmt: str) -> ResponseReturnValue:
-        return download_view(authorise(batch_id), job_id, fmt)
-
-    return bp
+    def download(self, batch_id: int, job_id: int, fmt: str) -> ResponseReturnValue:
+        """Send a done job's file as an attachment, its sha256 as the ETag; each download is audited."""
+        batch = self.authorise(batch_id)
+        job = job_for(batch, job_id)
+        path = jobs.finished_file(job, fmt)
+        sha256 = (job.files or {}).get(fmt, {}).get("sha256")
+        session = get_session()
+        audit.record(
+            session,
+            actor(),
+            "batch.download",
+            f"batch:{batch.id}",
+            after={"format": fmt, "layout": job.layout, "ecc": job.ecc, "job": job.id, "sha256": sha256},
+        )
+        session.commit()
+        response = send_file(
+            path,
+            mimetype=MEDIA_TYPES.get(fmt, "application/octet-stream"),
+            as_attachment=True,
+            download_name=download_name(path.name),
+            etag=sha256 or True,
+            conditional=True,
+        )
+        response.cache_control.private = True  # whoever holds the file can print genuine stamps
+        return response

@@ -170,9 +170,12 @@ def parse(text: str) -> ParsedToken:
         raise TokenRejected("a stamp code is text")
     if len(text) > MAX_INPUT_CHARS:
         raise TokenRejected("the input is far longer than any stamp code")
-    text = text.strip()
-    if not text:
+    if not text.strip():
         raise TokenRejected("the input is empty")
+    if text != text.strip():
+        # Strict: exactly one spelling of each stamp is valid. Callers that take typed or pasted input
+        # (CLI arguments, forms, the API's ?code=) trim it first.
+        raise TokenRejected("the code has spaces or line breaks around it")
     prefix: str | None = None
     if "/" in text or ":" in text:
         match = _URL.fullmatch(text)

@@ -77,7 +77,9 @@ def verify_command(
         fail("--offline needs --trust JWKS_FILE (export it with 'traceability keys export --jwks FILE')")
     if (trust_file or revocations_file) and not offline:
         fail("--trust and --revocations are only used with --offline")
-    inputs = [line.strip() for line in sys.stdin if line.strip()] if codes == ("-",) else list(codes)
+    inputs = (
+        [line.strip() for line in sys.stdin if line.strip()] if codes == ("-",) else [code.strip() for code in codes]
+    )
     if not inputs:
         fail("give at least one code, or '-' to read codes from standard input")
     today = clock.today()

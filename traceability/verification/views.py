@@ -189,7 +189,7 @@ def place() -> ResponseReturnValue:
 @report_limit
 def report() -> ResponseReturnValue:
     """Store a shopper's report of a suspect product for inspectors."""
-    code = request.form.get("code", "")[:2048]
+    code = request.form.get("code", "")[:2048].strip()
     by_serial = request.form.get("kind") == "serial"
     session, today = get_session(), clock.today()
     if request.form.get("website"):  # a field people never see: only robots fill it in
@@ -239,7 +239,7 @@ report.max_content_length = lambda config: int(config["REPORT_PHOTO_MAX_BYTES"])
 @bp.get("/api/v1/verify")
 @verify_limit
 def verify_api() -> ResponseReturnValue:
-    code = request.args.get("code", "")
+    code = request.args.get("code", "").strip()
     if not code.strip():
         raise ValidationError("give the stamp code as ?code=<URL or token>", field="code")
     record = ScanContext(Channel.API, _device(), utcnow())

@@ -1,0 +1,55 @@
+"""The form that asks for a batch's print file: which file, on which sheet layout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField
+from wtforms.validators import InputRequired
+
+from traceability.errors import DomainError
+from traceability.printing import services
+from traceability.stamps.models import Batch
+
+# The files a person may ask for, one a job, so each is produced once and kept on its own: (label, what for).
+FILE_KINDS: dict[str, tuple[str, str]] = {
+    "pdf": (
+        _l("Print-ready PDF"),
+        _l("Sheets of stamps for an office or offset printer, or one label a page for a label printer."),
+    ),
+    "zip-svg": (
+        _l("Printer ZIP (one SVG per stamp)"),
+        _l("For a printing house that places each code on its own artwork."),
+    ),
+    "csv": (
+        _l("Printer CSV (serial, url, sheet, position)"),
+        _l("Where each stamp sits on the sheets of the PDF of the same layout."),
+    ),
+}
+
+
+class PrintForm(FlaskForm):  # type: ignore[misc]
+    # The job service checks the layout against the printing package's own list and names the valid ones.
+    layout = SelectField(_l("Sheet layout"), validators=[InputRequired()], validate_choice=False)
+    format = RadioField(_l("File"), default="pdf")  # choices: FILE_KINDS, set by print_form()
+
+
+def print_form(batch: Batch, layouts: Sequence[tuple[str, str]]) -> PrintForm:
+    """Return the form for a batch: the layouts offered, the batch's own layout chosen unless one was posted."""
+    form = PrintForm()
+    form.layout.choices = list(layouts)
+    form.format.choices = [(name, label) for name, (label, _what) in FILE_KINDS.items()]
+    if not form.is_submitted():
+        form.layout.data = services.layout_for(batch).name
+    return form
+
+
+def show_error(form: PrintForm, error: DomainError) -> None:
+    """Attach a refused request to the field it names, or to the form."""
+    field = {"layout": form.layout, "formats": form.format}.get(str(error.details.get("field")))
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
