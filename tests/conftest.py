@@ -272,3 +272,12 @@ class Auth:
 @pytest.fixture
 def auth(app: Flask, client: FlaskClient, session: Session) -> Auth:
     return Auth(app, client, session)
+
+
+@pytest.fixture
+def english(client: FlaskClient) -> None:
+    """Ask for English pages (the cookie the language switch sets), for tests that read the English msgids.
+
+    Vietnamese is the default; tests/test_i18n_staff.py checks that the staff pages come in Vietnamese.
+    """
+    client.set_cookie("lang", "en")

@@ -19,7 +19,7 @@ def test_production_refuses_to_start_without_a_secret(tmp_path: Any) -> None:
         create_app(
             {
                 "ENV": "production",
-                "SECRET_KEY": config.DEV_SECRET_KEY,
+                "SECRET_KEY": "too-short",
                 "PUBLIC_BASE_URL": "https://ocop.gov.vn",
                 "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
             }
@@ -63,3 +63,43 @@ def test_migrations_match_the_models(app: Any, database_url: str) -> None:
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_without_secret_key_a_private_random_one_is_kept(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import stat
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = config.load(str(tmp_path))["SECRET_KEY"]
+    assert len(first) >= config.MIN_SECRET_KEY_CHARS
+    assert stat.S_IMODE(os.stat(tmp_path / config.SECRET_KEY_FILE).st_mode) == 0o600
+    assert config.load(str(tmp_path))["SECRET_KEY"] == first  # sessions survive a restart
+    assert config.load(str(tmp_path / "other"))["SECRET_KEY"] != first
+
+
+def test_production_needs_a_shared_rate_limit_store() -> None:
+    settings = {"ENV": "production", "SECRET_KEY": "s" * 40, "PUBLIC_BASE_URL": "https://ocop.gov.vn"}
+    with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI"):
+        config.load("/tmp", settings)
+    config.load("/tmp", {**settings, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"})
+
+
+def test_oversized_requests_are_refused_before_reading(client: Any) -> None:
+    response = client.post("/login", data=b"x" * (9 * 1024 * 1024), content_type="application/octet-stream")
+    assert response.status_code == 413
+
+
+def test_proxy_hops_trust_forwarded_address(app_config: dict[str, Any]) -> None:
+    from flask import request
+
+    application = create_app({**app_config, "PROXY_HOPS": 1})
+
+    @application.get("/_whoami")
+    def whoami() -> str:
+        return f"{request.remote_addr} {request.scheme}"
+
+    reply = application.test_client().get(
+        "/_whoami", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    )
+    assert reply.get_data(as_text=True) == "203.0.113.9 https"
+    application.extensions["db_engine"].dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ from urllib.parse import urlsplit
 from traceability.errors import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development, see check()
+# In the instance folder: the random key used when SECRET_KEY is not set outside production.
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_KEY_CHARS = 32
 
 # Environment variables read here, with what they set. README's configuration table mirrors this
 # mapping and a test keeps the two in step.
@@ -25,6 +28,8 @@ ENVIRONMENT: dict[str, str] = {
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "SCAN_SALT_SECRET": "SCAN_SALT_SECRET",
     "PRINT_DIR": "PRINT_DIR",
+    "PROXY_HOPS": "PROXY_HOPS",
+    "STAMP_URL_PREFIXES": "STAMP_URL_PREFIXES",
 }
 
 
@@ -36,7 +41,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "KEYS_DIR": str(PROJECT_ROOT / "keys"),
         "KEYS_PASSPHRASE": None,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
-        "SECRET_KEY": DEV_SECRET_KEY,
+        "SECRET_KEY": None,  # production: required; elsewhere a random key kept in the instance folder
+        "PROXY_HOPS": 0,  # reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
+        # Former public base URLs still printed on shelves (a moved domain); PUBLIC_BASE_URL always counts.
+        # A stamp URL under any other prefix reads "suspicious": its QR may have been replaced.
+        "STAMP_URL_PREFIXES": [],
+        # The largest request body anywhere; the report photo and the registry import fit under it.
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SCAN_SALT_SECRET": None,
         "PRINT_DIR": os.path.join(instance_path, "prints"),
@@ -57,10 +68,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CLONE_TRAVEL_SLACK_KM": 100,
         "CLONE_BEFORE_ACTIVATION_NOTICE": 1,
         "CLONE_BEFORE_ACTIVATION_WARNING": 3,
+        # Typed serials feed clone detection too: devices for a notice, networks for a warning.
+        "CLONE_TYPED_SERIAL_NOTICE": 2,
+        "CLONE_TYPED_SERIAL_WARNING": 4,
         "SCAN_SALT_DAYS": 7,
         "RATELIMIT_VERIFY": "30 per minute;300 per hour",
         "RATELIMIT_SERIAL": "10 per minute;60 per hour",
         "RATELIMIT_REPORT": "3 per hour;10 per day",
+        "RATELIMIT_PLACE": "10 per hour",
         "REVOCATIONS_MAX_AGE_SECONDS": 2 * 24 * 3600,
         "REPORT_PHOTO_MAX_BYTES": 5 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -91,9 +106,41 @@ def load(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict
     if overrides:
         config.update(overrides)
     config["PUBLIC_BASE_URL"] = normalise_base_url(str(config["PUBLIC_BASE_URL"]))
+    try:
+        config["PROXY_HOPS"] = int(config["PROXY_HOPS"])
+    except (TypeError, ValueError) as error:
+        raise ConfigurationError("PROXY_HOPS must be a whole number (0 when no reverse proxy)") from error
+    if not config.get("SECRET_KEY") and config["ENV"] != "production":
+        config["SECRET_KEY"] = instance_secret_key(instance_path)
     config["SESSION_COOKIE_SECURE"] = config["PUBLIC_BASE_URL"].startswith("https://")
+    if isinstance(config["STAMP_URL_PREFIXES"], str):  # from the environment: comma-separated
+        config["STAMP_URL_PREFIXES"] = [p.strip() for p in config["STAMP_URL_PREFIXES"].split(",") if p.strip()]
+    for prefix in config["STAMP_URL_PREFIXES"]:
+        normalise_base_url(str(prefix))  # refuse a malformed one at start-up, not at the first scan
     check(config)
     return config
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the instance's own random secret, creating it (mode 0600) on first use.
+
+    A key written in the source would let anyone who reads it sign an administrator's session cookie
+    on any server started without SECRET_KEY; a per-instance random key keeps development safe too.
+    """
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    try:
+        with open(path, encoding="ascii") as handle:
+            existing = handle.read().strip()
+        if len(existing) >= MIN_SECRET_KEY_CHARS:
+            return existing
+    except FileNotFoundError:
+        pass
+    os.makedirs(instance_path, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret + "\n")
+    return secret
 
 
 def normalise_base_url(url: str) -> str:
@@ -111,8 +158,10 @@ def check(config: Mapping[str, Any]) -> None:
     if config["ENV"] not in ("development", "testing", "production"):
         raise ConfigurationError("TRACEABILITY_ENV must be development, testing or production")
     if config["ENV"] == "production":
-        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
-            raise ConfigurationError("SECRET_KEY must be set in production (a long random string)")
+        if len(str(config.get("SECRET_KEY") or "")) < MIN_SECRET_KEY_CHARS:
+            raise ConfigurationError(
+                f"SECRET_KEY must be set in production: a random string of at least {MIN_SECRET_KEY_CHARS} characters"
+            )
         if not str(config["PUBLIC_BASE_URL"]).startswith("https://"):
             raise ConfigurationError("PUBLIC_BASE_URL must be https in production")
         if len(str(config["PUBLIC_BASE_URL"]) + "/v/") > 24:
@@ -121,3 +170,6 @@ def check(config: Mapping[str, Any]) -> None:
                 "PUBLIC_BASE_URL is too long for version-6 stamps: scheme and host plus '/v/' must be at most "
                 "24 characters (e.g. https://ocop.gov.vn)"
             )
+        if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+            # Each worker process would keep its own counters, multiplying every limit by the worker count.
+            raise ConfigurationError("RATELIMIT_STORAGE_URI must be a shared store in production, e.g. redis://…")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Any, NoReturn
 
@@ -19,3 +20,11 @@ def fail(error: DomainError | str) -> NoReturn:
 def echo_json(value: Any) -> None:
     """Print one JSON value on a line, keeping Vietnamese readable."""
     click.echo(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def operator() -> str:
+    """Return who runs a command, as audit entries name them: cli:<login>."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (e.g. an unnamed uid in a container)
+        return "cli:unknown"

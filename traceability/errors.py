@@ -83,6 +83,11 @@ def init_app(app: Flask) -> None:
         from traceability.db import rollback_request_session
 
         rollback_request_session()
+        if error.status >= 500:
+            # Server-side faults (a missing key file, a broken setting) name paths and settings that
+            # are for the operator's log, not for the person at the browser.
+            app.logger.error("%s: %s", error.code, error.message)
+            return render(error.status, {"error": error.code, "message": "Something went wrong on our side."})
         return render(error.status, error.to_dict())
 
     @app.errorhandler(HTTPException)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_babel import Babel, get_locale
+from urllib.parse import quote, urlencode
+
+from flask import Flask, Response, g, request, url_for
+from flask_babel import Babel, format_decimal, get_locale
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from traceability.config import PROJECT_ROOT
 
@@ -58,6 +61,17 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def number(value: int) -> str:
+    """Group a count's digits as the page's language does: 100.000 in Vietnamese, 100,000 in English."""
+    return str(format_decimal(value))
+
+
+def _choose_language_again() -> None:
+    # Flask-Babel keeps the chosen language on g; several requests can share one app context (tests hold one
+    # open), so each request picks its own language instead of the previous request's.
+    g.pop("_flask_babel", None)
+
+
 def _remember_language(response: Response) -> Response:
     chosen = request.args.get("lang")
     if chosen and chosen in ("vi", "en"):
@@ -65,13 +79,33 @@ def _remember_language(response: Response) -> Response:
     return response
 
 
+def language_url(code: str) -> str:
+    """Return this page in another language: the same path and query with only `lang` replaced.
+
+    Built from the request's own path rather than url_for(**query): a query argument must never be
+    able to choose url_for's own parameters (_external, _method, endpoint...).
+    """
+    if request.method != "GET":
+        return url_for("verification.index", lang=code)
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return quote(request.script_root + request.path) + "?" + urlencode([*query, ("lang", code)])
+
+
 def init_app(app: Flask) -> None:
-    """Attach language selection, CSRF protection, the rate limiter and security headers."""
+    """Attach proxy handling, language selection, CSRF protection, the rate limiter and security headers."""
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:
+        # Behind a reverse proxy the client's address and scheme arrive in X-Forwarded-*: rate limits,
+        # device hashes and HSTS need them. Trust exactly as many hops as there are proxies.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "traceability" / "translations"))
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language_url"] = language_url
+    app.jinja_env.filters["number"] = number  # {{ batch.quantity|number }}
+    app.before_request(_choose_language_again)
     app.before_request(_limit_upload)  # before CSRF, which reads the form
     csrf.init_app(app)
     limiter.init_app(app)

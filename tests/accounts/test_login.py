@@ -12,6 +12,8 @@ from traceability.accounts import passwords
 from traceability.accounts.models import User
 from traceability.audit.models import AuditEntry
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the English msgids
+
 
 def test_passwords_are_argon2id_hashes(auth: Any, factory: Any) -> None:
     user = auth.user("administrator")
@@ -115,3 +117,27 @@ def test_a_producer_cannot_enter_the_office_and_the_office_not_the_portal(auth: 
     auth.logout()
     auth.login(auth.user("administrator").email)
     assert client.get("/portal/").status_code == 403
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(auth: Any, client: Any, app: Any) -> None:
+    user = auth.user("inspector")
+    assert auth.login(user.email).status_code == 302
+    copied = client.get_cookie("session").value
+    assert auth.logout().status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/office/").status_code == 403
+
+
+def test_a_correct_password_does_not_lift_a_lock_set_meanwhile(auth: Any, session: Any, app: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from traceability.accounts import services
+
+    user = auth.user("inspector")
+    now = datetime.now(UTC)
+    # What a parallel burst of wrong guesses does while this login's slow hash check runs.
+    session.execute(services.update(User).where(User.id == user.id).values(locked_until=now + timedelta(minutes=15)))
+    assert services.authenticate(session, app.config, user.email, "correct horse battery staple", now) is None
+    session.expire_all()
+    assert session.get(User, user.id).locked_until is not None

@@ -139,3 +139,14 @@ def test_range_commands_and_keys(runner: Any, demo: None) -> None:
     assert "Key 2 is now active" in rotated.output
     listed = lines_json(runner.invoke(args=["keys", "list", "--json"]).output)
     assert [(k["kid"], k["status"]) for k in listed] == [(1, "retired"), (2, "active")]
+
+
+def test_compromising_the_active_key_activates_a_replacement(runner: Any, demo: None, client: Any) -> None:
+    result = runner.invoke(args=["keys", "compromise", "1", "--at", "2026-01-01T00:00:00+07:00", "--note", "leak"])
+    assert result.exit_code == 0, result.output
+    assert "key 2 is active now" in result.output
+    listed = lines_json(runner.invoke(args=["keys", "list", "--json"]).output)
+    assert [(k["kid"], k["status"]) for k in listed] == [(1, "compromised"), (2, "active")]
+    # Offline verifiers learn of the compromise from documents that still get signed.
+    assert client.get("/api/v1/revocations").status_code == 200
+    assert client.get("/.well-known/ocop-trust-list.json").status_code == 200

@@ -30,6 +30,8 @@ from traceability.verification.reports import ReportData, file_report
 from traceability.verification.scans import Device
 from traceability.verification.verdicts import Verdict
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the English msgids
+
 ACTIVATED = 20  # stamps 0..19 are on goods; 20..29 printed but never applied
 
 
@@ -60,7 +62,7 @@ def scan(app: Any, path: str, device: int, **kw: Any) -> Any:
     client = kw.pop("client", None) or app.test_client()
     return client.get(
         path,
-        environ_base={"REMOTE_ADDR": f"198.51.100.{device}"},
+        environ_base={"REMOTE_ADDR": f"198.51.{device}.7"},
         headers={"User-Agent": f"Phone model {device}", "Accept-Language": "en"},
     )
 
@@ -74,7 +76,7 @@ def place(app: Any, path: str, device: int, province: str) -> None:
     client = app.test_client()
     page = scan(app, path, device, client=client).get_data(as_text=True)
     fields = hidden_fields(page.split('id="scans"')[1])
-    env = {"REMOTE_ADDR": f"198.51.100.{device}"}
+    env = {"REMOTE_ADDR": f"198.51.{device}.7"}
     response = client.post(
         "/place",
         data={**fields, "province": province},

@@ -15,6 +15,8 @@ from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.models import Batch, BatchStatus, RangeState
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the English msgids
+
 TODAY = date.today()
 
 

@@ -167,3 +167,15 @@ def test_batch_print_is_listed_under_batch(runner: Any) -> None:
     assert result.exit_code == 0
     for option in ("--out", "--layout", "--csv", "--zip", "--zip-format", "--ecc"):
         assert option in result.output
+
+
+def test_print_files_are_private_to_their_owner(runner: Any, product_code: str, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    batch_id = issue(runner, product_code, 10)
+    pdf, listing = tmp_path / "p.pdf", tmp_path / "p.csv"
+    result = runner.invoke(args=["batch", "print", str(batch_id), "--out", str(pdf), "--csv", str(listing)])
+    assert result.exit_code == 0, result.output
+    # They print genuine stamps: like the issue command's CSV, never readable by other accounts.
+    assert {stat.S_IMODE(os.stat(path).st_mode) for path in (pdf, listing)} == {0o600}

@@ -26,6 +26,8 @@ from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.models import Batch, RangeState
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the English msgids
+
 WAIT = 60  # seconds a test waits for the runner at most
 REFRESH = '<meta http-equiv="refresh" content="2">'
 
@@ -299,14 +301,14 @@ def test_the_pages_read_on_a_phone_without_javascript(
         job = jobs.request_print(session, batch, "a4-30mm", "t")
         session.commit()
         phone.goto(f"{base}/portal/batches/{batch.id}/print/{job.id}")
-        assert "waiting to start" in phone.inner_text("#job-status")
+        assert "đang chờ" in phone.inner_text("#job-status")  # the phone asks for Vietnamese
         assert phone.locator('meta[http-equiv="refresh"]').count() == 1
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360
         shots("progress")
 
         finish(app, session)
         phone.reload()
-        assert "ready" in phone.inner_text("#job-status")
+        assert "sẵn sàng" in phone.inner_text("#job-status")
         assert phone.locator('meta[http-equiv="refresh"]').count() == 0
         assert phone.inner_text("code.sha256") == only_job(session).files["pdf"]["sha256"]
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360

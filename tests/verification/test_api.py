@@ -65,6 +65,38 @@ def test_not_genuine_codes_carry_no_registry_data(api: Any, issued: Any) -> None
     assert inactive["flags"] == ["not_activated"] and inactive["product"]["code"] == "NT-SP01"
 
 
+def test_a_genuine_code_under_another_address_is_suspicious(api: Any, app: Any, issued: Any) -> None:
+    token = issued.stamps()[0].token
+    elsewhere = api("/api/v1/verify", code="https://evil.example/v/" + token).get_json()
+    assert elsewhere["verdict"] == "suspicious" and elsewhere["flags"] == ["suspicious"]
+    assert "points to evil.example, not the OCOP service" in elsewhere["reasons"]["suspicious"]
+    assert elsewhere["product"]["code"] == "NT-SP01"  # the token itself is ours
+    assert api("/api/v1/verify", code=token).get_json()["verdict"] == "genuine"  # a bare token has no address
+    assert api("/api/v1/verify", code=issued.url(0)).get_json()["verdict"] == "genuine"
+    # Stamps printed under a former address stay good once it is configured.
+    former = issued.url(0, "https://ocop.gov.vn")
+    assert api("/api/v1/verify", code=former).get_json()["verdict"] == "suspicious"
+    app.config["STAMP_URL_PREFIXES"] = ["HTTPS://OCOP.gov.vn/"]
+    assert api("/api/v1/verify", code=former).get_json()["verdict"] == "genuine"
+    assert api("/api/v1/verify", code=issued.url(0)).get_json()["verdict"] == "genuine"
+
+
+def test_a_batch_revocation_reason_stays_with_staff(api: Any, issued: Any, session: Any) -> None:
+    from traceability.stamps import batches
+
+    batches.revoke(session, issued.batch, actor="t", reason="Cửa hàng Minh Anh bán hàng giả")
+    session.commit()
+    body = api("/api/v1/verify", code=issued.url(0)).get_json()
+    assert body["reasons"]["revoked"] == "the whole batch was withdrawn by the programme office"
+    assert "Minh Anh" not in response_text(body)
+
+
+def response_text(body: Any) -> str:
+    import json
+
+    return json.dumps(body, ensure_ascii=False)
+
+
 def test_errors_are_json(api: Any, client: Any) -> None:
     missing = api("/api/v1/verify")
     assert missing.status_code == 422 and missing.is_json

@@ -13,10 +13,21 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 LIMITS = Thresholds()
 
 
+SAME = "same"  # network=SAME: each device on its own network (a different client)
+
+
 def scan(
-    device: str, minutes: float = 0, province: str | None = None, *, early: bool = False, period: str = "p1"
+    device: str,
+    minutes: float = 0,
+    province: str | None = None,
+    *,
+    early: bool = False,
+    period: str = "p1",
+    network: str | None = SAME,
+    typed: bool = False,
 ) -> ScanFact:
-    return ScanFact(T0 + timedelta(minutes=minutes), device, period, province, early)
+    at = T0 + timedelta(minutes=minutes)
+    return ScanFact(at, device, period, province, early, network=device if network is SAME else network, typed=typed)
 
 
 def kinds(flags: list) -> dict[Kind, Level]:
@@ -42,6 +53,47 @@ def test_a_device_is_only_comparable_within_its_salt_period() -> None:
     # The salt rotates, so one phone in two periods is two hashes: thresholds allow for it.
     scans = [scan("same", period="p1"), scan("same", minutes=60 * 24 * 8, period="p2")]
     assert assess(scans, Thresholds(devices_notice=2), activated=True)[0].count == 2
+
+
+def test_one_client_posing_as_many_phones_is_only_a_notice() -> None:
+    # One address, a new user agent each time: many device hashes, one network. It must not flip the verdict.
+    scans = [scan(f"agent{n}", minutes=n, network="net1") for n in range(11)]
+    flags = assess(scans, LIMITS, activated=True)
+    assert kinds(flags) == {Kind.MANY_DEVICES: Level.NOTICE} and flags[0].count == 11
+    assert not is_suspicious(flags)
+    # Ten networks are ten clients: a warning.
+    flags = assess([scan(f"agent{n}", minutes=n, network=f"net{n}") for n in range(10)], LIMITS, activated=True)
+    assert kinds(flags) == {Kind.MANY_DEVICES: Level.WARNING}
+
+
+def test_scans_recorded_before_networks_only_make_notices() -> None:
+    scans = [scan(f"d{n}", n, ("01", "79", "56")[n % 3], network=None, early=True) for n in range(12)]
+    flags = assess(scans, LIMITS, activated=True)
+    assert {flag.level for flag in flags} == {Level.NOTICE}
+    assert set(kinds(flags)) == {Kind.MANY_DEVICES, Kind.MANY_PROVINCES, Kind.BEFORE_ACTIVATION}
+
+
+def test_a_network_tells_one_province_toward_a_warning() -> None:
+    # One client scanning with three user agents and telling three provinces (far apart, minutes apart).
+    one = [scan(f"agent{n}", 60 * n, p, network="net1") for n, p in enumerate(("01", "79", "56"))]
+    assert kinds(assess(one, LIMITS, activated=True)) == {Kind.MANY_PROVINCES: Level.NOTICE}
+    # A second network adds its first province only.
+    two = [*one, scan("other", 500, "79", network="net2"), scan("other2", 510, "56", network="net2")]
+    assert not is_suspicious(assess(two, LIMITS, activated=True))
+    three = [*two, scan("third", 600, "56", network="net3")]
+    assert kinds(assess(three, LIMITS, activated=True))[Kind.MANY_PROVINCES] is Level.WARNING
+
+
+def test_typed_serials_are_graded_apart_from_scans() -> None:
+    typed = [scan(f"t{n}", n, typed=True) for n in range(3)]
+    flags = assess(typed, LIMITS, activated=True)
+    assert kinds(flags) == {Kind.TYPED_SERIAL: Level.NOTICE} and flags[0].count == 3  # not phones scanning
+    assert kinds(assess([*typed, scan("t3", 9, typed=True)], LIMITS, activated=True)) == {
+        Kind.TYPED_SERIAL: Level.WARNING
+    }
+    one_client = [scan(f"agent{n}", n, typed=True, network="net1") for n in range(8)]
+    assert kinds(assess(one_client, LIMITS, activated=True)) == {Kind.TYPED_SERIAL: Level.NOTICE}
+    assert assess([scan("buyer", 0, typed=True), scan("buyer", 60, typed=True)], LIMITS, activated=True) == []
 
 
 def test_provinces_are_graded_and_named() -> None:

@@ -1,4 +1,4 @@
-"""Every string of the public pages is in the catalogs: Vietnamese complete, English identity, .mo current."""
+"""Every string of the site is in the catalogs: Vietnamese complete, English identity, .mo current."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask.testing import FlaskClient
 
 from traceability.config import PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "traceability" / "translations"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+# The same keywords as the extract command in traceability/translations/README.md.
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None, "Nn_": (1, 2)}
 
 
 def catalog(locale: str, kind: str = "po") -> dict[object, object]:
@@ -64,3 +66,22 @@ def test_placeholders_survive_translation() -> None:
 
 def test_readme_explains_how_to_update() -> None:
     assert "pybabel compile" in (TRANSLATIONS / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?endpoint=x", "/?endpoint=x&amp;lang=en"),
+        ("?_method=POST", "/?_method=POST&amp;lang=en"),
+        ("?_external=1&lang=vi", "/?_external=1&amp;lang=en"),
+        ("?x=%3Cb%3E&x=2", "/?x=%3Cb%3E&amp;x=2&amp;lang=en"),
+    ],
+)
+def test_language_links_keep_the_query_and_cannot_steer_url_building(
+    client: FlaskClient, query: str, expected: str
+) -> None:
+    response = client.get("/" + query)
+    assert response.status_code == 200
+    header = response.get_data(as_text=True).split("</header>")[0]
+    assert f'href="{expected}"' in header
+    assert "http://" not in header

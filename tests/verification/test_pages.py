@@ -98,10 +98,62 @@ def test_fingerprint_salt_rotates() -> None:
     assert first.fingerprint != device_of("secret", monday, "203.0.113.8", "agent").fingerprint
 
 
+def test_network_hash_groups_a_clients_neighbours() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+    def network(address: str, key: str = "secret", at: datetime = monday) -> str | None:
+        return device_of(key, at, address, "agent").network
+
+    assert network("203.0.113.7") == network("203.0.113.200") == network("::ffff:203.0.113.9")  # one /24
+    assert network("203.0.113.7") != network("203.0.114.7")
+    assert network("2001:db8:1:2::1") == network("2001:db8:1:ffff::9")  # one /48
+    assert network("2001:db8:1::1") != network("2001:db8:2::1")
+    assert network("203.0.113.7") != network("203.0.113.7", key="other")
+    assert network("203.0.113.7") != network("203.0.113.7", at=monday + timedelta(days=8))  # salt rotates
+    assert (
+        device_of("secret", monday, "203.0.113.7", "a").fingerprint
+        != device_of("secret", monday, "203.0.113.7", "b").fingerprint
+    )  # still two devices: the same phone is recognised by address and agent
+
+
+def test_one_client_with_many_user_agents_cannot_make_a_stamp_suspicious(client: Any, issued: Any) -> None:
+    for n in range(11):
+        body = client.get(
+            "/api/v1/verify",
+            query_string={"code": issued.url(0)},
+            headers={"User-Agent": f"Mozilla/5.0 build {n}"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
+        ).get_json()
+    assert body["verdict"] == "genuine"
+    assert body["clone_flags"] == [{"kind": "many_devices", "level": "notice", "count": 11, "provinces": []}]
+
+
+def test_one_client_telling_many_provinces_cannot_make_a_stamp_suspicious(client: Any, issued: Any) -> None:
+    for n, province in enumerate(("01", "79", "56")):
+        headers = {"User-Agent": f"Mozilla/5.0 build {n}"}
+        page = client.get(path(issued.url(0)), headers=headers).get_data(as_text=True)
+        fields = form_fields(page.split('id="scans"')[1])
+        assert client.post("/place", data={**fields, "province": province}, headers=headers).status_code == 302
+    body = client.get("/api/v1/verify", query_string={"code": issued.url(0)}).get_json()
+    assert body["verdict"] == "genuine"
+    assert {flag["kind"]: flag["level"] for flag in body["clone_flags"]}["many_provinces"] == "notice"
+    # Two more networks, each telling a province of its own: three networks, three provinces.
+    for n, province in ((1, "79"), (2, "56")):
+        address = {"REMOTE_ADDR": f"198.51.{n}.7"}
+        page = client.get(path(issued.url(0)), environ_base=address).get_data(as_text=True)
+        fields = form_fields(page.split('id="scans"')[1])
+        assert client.post("/place", data={**fields, "province": province}, environ_base=address).status_code == 302
+    body = client.get("/api/v1/verify", query_string={"code": issued.url(0)}).get_json()
+    assert body["verdict"] == "suspicious"
+    assert {flag["kind"]: flag["level"] for flag in body["clone_flags"]}["many_provinces"] == "warning"
+
+
 def test_many_phones_make_a_genuine_stamp_suspicious(client: Any, issued: Any) -> None:
     for n in range(10):
         body = client.get(
-            "/api/v1/verify", query_string={"code": issued.url(0)}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}
+            "/api/v1/verify", query_string={"code": issued.url(0)}, environ_base={"REMOTE_ADDR": f"198.51.{n}.7"}
         ).get_json()
     assert body["verdict"] == "suspicious" and body["flags"] == ["suspicious"]
     assert body["clone_flags"][0] == {"kind": "many_devices", "level": "warning", "count": 10, "provinces": []}
@@ -138,6 +190,39 @@ def test_manual_serial_entry(client: Any, issued: Any, typed: str, status: int, 
     if status == 200:
         assert "cannot prove that the label in your hand is genuine" in html
         assert 'id="scans"' not in html  # a typed serial is not a scan of the label
+
+
+def test_a_typed_serial_never_reads_genuine(client: Any, issued: Any) -> None:
+    serial = issued.stamps()[0].serial  # activated
+    html = client.get("/serial", query_string={"s": serial}, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Genuine OCOP stamp" not in html and "v-genuine" not in html
+    assert '<h1 id="verdict-title">Serial found — this stamp is activated</h1>' in html
+    under = html.split("</section>", 1)[1].lstrip()
+    assert under.startswith('<p class="caution" role="note">') and "cannot prove that the label" in under
+    assert 'id="report"' in html  # a label that does not match can be reported
+    vi = client.get("/serial", query_string={"s": serial}).get_data(as_text=True)
+    assert '<section class="verdict v-serial"' in vi and "Tem OCOP thật" not in vi and "sê-ri" in vi.split("</h1>")[0]
+
+
+def test_many_clients_typing_one_serial_make_it_suspicious(client: Any, issued: Any) -> None:
+    serial = issued.stamps()[1].serial
+    for n in range(8):  # one client, many user agents: a notice at most
+        html = client.get(
+            "/serial", query_string={"s": serial}, headers={"User-Agent": f"agent {n}", "Accept-Language": "en"}
+        ).get_data(as_text=True)
+    assert "Serial found" in html and "typed in from 8 different phones" in html
+    for n in range(3):
+        html = client.get(
+            "/serial",
+            query_string={"s": serial},
+            headers={"Accept-Language": "en"},
+            environ_base={"REMOTE_ADDR": f"198.51.{n}.7"},
+        ).get_data(as_text=True)
+    assert '<section class="verdict v-suspicious"' in html and "typed in from 11 different phones" in html
+    # Scanning the genuine label's QR tells the same, and typed serials are still not counted as scans.
+    body = client.get("/api/v1/verify", query_string={"code": issued.url(1)}).get_json()
+    assert body["verdict"] == "suspicious" and body["scans"]["count"] == 1
+    assert body["clone_flags"] == [{"kind": "typed_serial", "level": "warning", "count": 11, "provinces": []}]
 
 
 def photo_bytes() -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,3 +42,16 @@ def test_page_and_api_share_one_budget(limited_app: Flask) -> None:
     limited = client.get("/api/v1/verify", query_string={"code": "1"})
     assert limited.is_json and limited.get_json()["message"]
     assert "Retry-After" in limited.headers
+
+
+def test_telling_a_province_has_its_own_budget(limited_app: Flask) -> None:
+    limited_app.config["RATELIMIT_PLACE"] = "4 per hour"
+    client = limited_app.test_client()
+    page = client.get("/v/1").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match is not None
+    token = match.group(1)
+    place = {"csrf_token": token, "ref": "expired", "code": "1", "province": "79"}
+    assert [client.post("/place", data=place).status_code for _ in range(5)] == [422, 422, 422, 422, 429]
+    report = {"csrf_token": token, "code": "1", "kind": "token", "shop_name": "Shop", "place": "Market"}
+    assert client.post("/report", data=report).status_code == 201

@@ -40,6 +40,7 @@ def bundle(**lists: Any) -> dict[str, Any]:
         batches=lists.get("batches", []),
         products=lists.get("products", []),
         ranges=lists.get("ranges", []),
+        not_activated=lists.get("not_activated", []),
     )
     return trustlist.sign_document(PRIVATE, 7, REVOCATIONS_CONTEXT, payload)
 
@@ -101,6 +102,13 @@ def test_bundle_applied_offline(session: Any, issued: Any) -> None:
     assert verdicts(ranges=[{"batch": batch_id, "start": 3, "end": 5}]) == ["revoked"]
     assert verdicts(ranges=[{"batch": batch_id, "start": 5, "end": 9}]) == ["genuine"]
     assert verdicts(products=[product_id]) == ["certificate_expired"]
+    assert verdicts(not_activated=[{"batch": batch_id, "start": 4, "end": 6}]) == ["not_activated"]
+    assert verdicts(not_activated=[{"batch": batch_id, "start": 5, "end": 9}]) == ["genuine"]
+    both = {
+        "ranges": [{"batch": batch_id, "start": 4, "end": 5}],
+        "not_activated": [{"batch": batch_id, "start": 0, "end": 9}],
+    }
+    assert verdicts(**both) == ["revoked"]
     assert verdicts(keys=[{"kid": "1", "last_trusted_batch": batch_id - 1}]) == ["revoked"]
     assert verdicts(keys=[{"kid": "1", "last_trusted_batch": batch_id}]) == ["genuine"]
 
@@ -108,11 +116,17 @@ def test_bundle_applied_offline(session: Any, issued: Any) -> None:
 def test_published_bundle_reflects_the_registry(client: Any, session: Any, issued: Any) -> None:
     batch = issued.batch
     batches.change_range(session, batch, 12, 14, RangeState.VOIDED, actor="t", reason="torn")
+    batches.change_range(session, batch, 16, 18, RangeState.PRINTED, actor="t")
     set_certification_status(session, batch.certification, "revoked", "food safety")
     session.commit()
     document = client.get("/api/v1/revocations").get_json()
     opened = open_document(document, keys.keyring(session), REVOCATIONS_CONTEXT, REVOCATIONS_TYPE)
     assert opened["stamp_ranges"] == [{"batch": batch.id, "start": 12, "end": 14}]
+    # Issued and printed stamps never applied to goods, as few ranges as will do.
+    assert opened["not_activated_ranges"] == [
+        {"batch": batch.id, "start": 10, "end": 12},
+        {"batch": batch.id, "start": 14, "end": 20},
+    ]
     assert opened["products"] == [batch.product_id]
     trust = client.get("/.well-known/ocop-trust-list.json").get_json()
     assert open_document(trust, keys.keyring(session), TRUST_LIST_CONTEXT, TRUST_LIST_TYPE)["keys"][0]["kid"] == "1"
@@ -126,9 +140,14 @@ def test_cli_offline_with_a_revocation_bundle(runner: Any, session: Any, issued:
     exported = runner.invoke(args=["revocations", "export", str(bundle_file)])
     assert exported.exit_code == 0, exported.output
     offline = ["verify", "--offline", "--trust", str(jwks_file), "--revocations", str(bundle_file), "--json"]
-    result = runner.invoke(args=[*offline, issued.url(4), issued.url(5)])
+    result = runner.invoke(args=[*offline, issued.url(4), issued.url(5), issued.url(15)])
     verdicts = [json.loads(line)["verdict"] for line in result.output.splitlines()]
-    assert verdicts == ["revoked", "genuine"] and result.exit_code == 1
+    assert verdicts == ["revoked", "genuine", "not_activated"] and result.exit_code == 1
+    # A genuine token under another address: the QR may have been replaced.
+    elsewhere = runner.invoke(args=[*offline, "https://evil.example/v/" + issued.stamps()[5].token])
+    record = json.loads(elsewhere.output)
+    assert record["verdict"] == "suspicious" and "evil.example" in record["reasons"]["suspicious"]
+    assert json.loads(runner.invoke(args=[*offline, issued.stamps()[5].token]).output)["verdict"] == "genuine"
 
     stale = json.loads(bundle_file.read_text())
     stale["payload"]["stale_after"] = "2000-01-01T00:00:00Z"
@@ -158,7 +177,7 @@ def test_cli_online_reports_suspicious_without_recording(runner: Any, session: A
             session,
             channel=Channel.PAGE,
             flags=[Verdict.GENUINE],
-            device=Device(f"{n:032x}", "p"),
+            device=Device(f"{n:032x}", "p", network=f"{n:032x}"),
             at=utcnow(),
             text="x",
             stamp=(issued.batch.id, 0),
@@ -168,3 +187,5 @@ def test_cli_online_reports_suspicious_without_recording(runner: Any, session: A
     record = json.loads(result.output)
     assert record["verdict"] == "suspicious" and record["clone_flags"][0]["kind"] == "many_devices"
     assert session.query(Scan).count() == 10
+    elsewhere = runner.invoke(args=["verify", "--json", "https://evil.example/v/" + issued.stamps()[1].token])
+    assert json.loads(elsewhere.output)["reasons"]["suspicious"].startswith("this code points to evil.example")

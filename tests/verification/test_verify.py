@@ -114,3 +114,16 @@ def test_compromised_key_offline(session: Any, store: Any, issued: Any, signing_
     assert check_offline(stamps[0].url, ring, TODAY).verdict is Verdict.GENUINE
     assert check_offline(late_stamp.url, ring, TODAY).verdict is Verdict.REVOKED
     assert verdicts(session, late_stamp.url)[0] == "revoked"
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "message"),
+    [("ocop_last_trusted_batch", "12", "non-numeric"), ("ocop_compromised_at", "yesterday", "unreadable")],
+)
+def test_jwks_with_bad_compromise_members_is_refused(member: str, value: str, message: str) -> None:
+    from traceability.stamps.signing import JWKSError, TrustedKey
+
+    document = jwks([TrustedKey(3, Ed25519PrivateKey.generate().public_key(), "compromised")])
+    document["keys"][0][member] = value
+    with pytest.raises(JWKSError, match=message):
+        keyring_from_jwks(document)

@@ -6,7 +6,6 @@ end up in shell history and the process list.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 
@@ -17,14 +16,10 @@ from sqlalchemy import select
 
 from traceability.accounts import services
 from traceability.accounts.models import Role
-from traceability.console import echo_json, fail
+from traceability.console import echo_json, fail, operator
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
 from traceability.registry.models import Product
-
-
-def _operator() -> str:
-    return f"cli:{os.environ.get('USER', 'unknown')}"
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -63,7 +58,7 @@ def create_command(role: str, producer_code: str | None, email: str, password_st
                 role=role,
                 password=password,
                 producer_code=producer_code,
-                actor=_operator(),
+                actor=operator(),
             )
     except DomainError as error:
         fail(error)
@@ -81,7 +76,7 @@ def reset_password_command(email: str, password_stdin: bool) -> None:
     try:
         with transaction() as session:
             user = services.user_by_email_or_404(session, email)
-            services.reset_password(session, current_app.config, user, password, actor=_operator())
+            services.reset_password(session, current_app.config, user, password, actor=operator())
     except DomainError as error:
         fail(error)
     click.echo(f"Password of {user.email} is reset; their sessions have ended.")
@@ -95,7 +90,7 @@ def _set_active_command(name: str, active: bool, help_text: str) -> None:
         try:
             with transaction() as session:
                 user = services.user_by_email_or_404(session, email)
-                services.set_active(session, user, active, actor=_operator())
+                services.set_active(session, user, active, actor=operator())
         except DomainError as error:
             fail(error)
         click.echo(f"{user.email} is {'enabled' if active else 'disabled'}.")
@@ -159,7 +154,7 @@ def demo_command() -> None:
                     role=role,
                     password=password,
                     producer_code=producer_code,
-                    actor=_operator(),
+                    actor=operator(),
                 )
                 created.append((email, role, password))
     except DomainError as error:

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import current_app, g, session
+from flask_babel import gettext as _
 
 from traceability.accounts.models import Role, User
 from traceability.db import get_session
@@ -60,7 +61,7 @@ def require_user() -> User:
     """Return the logged-in user or raise LoginRequired."""
     user = current_user()
     if user is None:
-        raise LoginRequired("log in to see this page")
+        raise LoginRequired(_("Log in to see this page."))
     return user
 
 
@@ -68,7 +69,7 @@ def require_role(*roles: Role) -> User:
     """Return the logged-in user if they hold one of roles, else raise LoginRequired or Forbidden."""
     user = require_user()
     if user.role not in roles:
-        raise Forbidden("your account may not do this")
+        raise Forbidden(_("Your account may not do this."))
     return user
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from traceability.accounts import passwords
@@ -133,6 +133,13 @@ def reset_password(session: Session, config: Mapping[str, Any], user: User, pass
     return user
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of the user: session cookies are signed, not stored, so a copied cookie
+    stays valid until the epoch it carries no longer matches."""
+    user.session_epoch += 1
+    session.flush()
+
+
 def set_active(session: Session, user: User, active: bool, *, actor: str) -> User:
     """Enable or disable a user; disabling ends their sessions at once."""
     before = snapshot(user)
@@ -169,6 +176,8 @@ def authenticate(session: Session, config: Mapping[str, Any], email: str, passwo
         passwords.verify_password(config, _dummy_hash(tuple((k, config.get(k)) for k in keys)), password)
         return None
     matches = passwords.verify_password(config, user.password_hash, password)
+    # The hash check is slow on purpose; read the lock again after it, so a lock set meanwhile holds.
+    session.refresh(user)
     if user.locked_until is not None and user.locked_until > now:
         return None
     if not matches:
@@ -191,7 +200,18 @@ def authenticate(session: Session, config: Mapping[str, Any], email: str, passwo
             audit.record(session, "system", "user.lock", f"user:{user.id}", after={"locked_until": until})
         session.expire(user)
         return None
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    # Clear the failures only if no lock appeared since the refresh: a correct guess racing a burst of
+    # wrong ones must not lift the lock they set (PostgreSQL runs these in parallel).
+    cleared = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=0, locked_until=None, last_login_at=now)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    session.expire(user)
+    if cleared is None:
+        return None
     if passwords.needs_rehash(config, user.password_hash):
         user.password_hash = passwords.hash_password(config, password)
     session.flush()

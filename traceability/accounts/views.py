@@ -60,6 +60,11 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    user = guards.current_user()
+    if user is not None:
+        session = get_session()
+        services.end_sessions(session, user)
+        session.commit()
     guards.end_session()
     return redirect(url_for("accounts.login"))
 

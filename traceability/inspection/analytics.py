@@ -13,7 +13,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -22,6 +21,7 @@ from traceability.accounts.guards import actor, require_role
 from traceability.accounts.models import Role
 from traceability.db import get_session, transaction, utcnow
 from traceability.errors import DomainError
+from traceability.i18n import N_, Form
 from traceability.inspection import analytics_services as services
 from traceability.inspection.forms import ReasonForm
 from traceability.portal.forms import StampRangeForm, show_error
@@ -36,9 +36,9 @@ bp = Blueprint("office_analytics", __name__, url_prefix="/office")
 
 # Entries of the office's navigation (see inspection.views.OFFICE_SECTIONS); labels are English msgids.
 SECTIONS = (
-    ("office_analytics.overview", "Scan analytics"),
-    ("office_analytics.reports", "Shoppers' reports"),
-    ("office_analytics.offline_kit", "Offline kit"),
+    ("office_analytics.overview", N_("Scan analytics")),
+    ("office_analytics.reports", N_("Shoppers' reports")),
+    ("office_analytics.offline_kit", N_("Offline kit")),
 )
 
 
@@ -54,7 +54,7 @@ def only_office() -> None:
     require_role(Role.ADMINISTRATOR, Role.INSPECTOR)
 
 
-class HandleReportForm(FlaskForm):  # type: ignore[misc]
+class HandleReportForm(Form):
     status = SelectField(_l("Outcome"), validate_choice=False)
     note = TextAreaField(_l("Note"), validators=[InputRequired(), Length(max=2000)])
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any, ClassVar
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -21,6 +21,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from traceability.accounts.models import Role
+from traceability.i18n import Form
+from traceability.inspection import labels
 from traceability.inspection.registry_import import KINDS
 from traceability.registry.classification import PRODUCT_SETS
 from traceability.registry.models import (
@@ -35,11 +37,15 @@ from traceability.registry.models import (
 
 
 def _choices(enum_class: type[Enum], blank: bool = False) -> list[tuple[str, str]]:
-    values = [(str(m.value), str(m.value).replace("_", " ")) for m in enum_class]
-    return [("", "—"), *values] if blank else values
+    return labels.choices(enum_class, blank)
 
 
-class ChoicesForm(FlaskForm):  # type: ignore[misc]
+def _product_sets() -> list[tuple[str, str]]:
+    vietnamese = str(get_locale()) == "vi"
+    return [(key, f"{key} {ps.name_vi if vietnamese else ps.name_en}") for key, ps in PRODUCT_SETS.items()]
+
+
+class ChoicesForm(Form):
     """A form whose select fields get their options after construction.
 
     WTForms 3.3 warns about (value, label) tuples passed to the constructor, but not when set afterwards.
@@ -53,11 +59,11 @@ class ChoicesForm(FlaskForm):  # type: ignore[misc]
             getattr(self, name).choices = options()
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
+class ConfirmForm(Form):
     """A button with nothing to fill in but the CSRF token."""
 
 
-class ReasonForm(FlaskForm):  # type: ignore[misc]
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=2000)])
 
 
@@ -108,7 +114,7 @@ class AreaForm(AddressFields, ChoicesForm):
 
 class ProductForm(ChoicesForm):
     CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {
-        "product_set": lambda: [(key, f"{key} {ps.name_en}") for key, ps in PRODUCT_SETS.items()],
+        "product_set": _product_sets,
     }
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=300)])
@@ -142,15 +148,15 @@ class CertificationStatusForm(ChoicesForm):
 
 
 class ImportForm(ChoicesForm):
-    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {"kind": lambda: [(k, k) for k in KINDS]}
+    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {
+        "kind": lambda: [(k, labels.import_kind(k)) for k in KINDS]
+    }
     kind = SelectField(_l("The file holds"), validate_choice=False)
     file = FileField(_l("CSV file (UTF-8)"), validators=[FileRequired()])
 
 
 class UserForm(ChoicesForm):
-    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {
-        "role": lambda: [(r.value, r.value) for r in Role]
-    }
+    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {"role": lambda: _choices(Role)}
     email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
     role = SelectField(_l("Role"), validate_choice=False)
     producer = StringField(_l("Producer code (producer users only)"), validators=[Optional(), Length(max=40)])

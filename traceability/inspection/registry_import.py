@@ -45,6 +45,7 @@ class ImportRejected(ValidationError):
             errors=[{"line": e.line, "message": e.message} for e in errors],
         )
         self.errors = errors
+        self.rows = rows
 
 
 @dataclass

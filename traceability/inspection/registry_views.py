@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from traceability.accounts.guards import actor, require_role, roles_required
 from traceability.accounts.models import Role
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError, ValidationError
-from traceability.inspection import registry_admin, registry_import
+from traceability.inspection import labels, registry_admin, registry_import
 from traceability.inspection.forms import (
     AreaForm,
     CertificationForm,
@@ -28,6 +29,7 @@ from traceability.portal.forms import show_error
 from traceability.registry import services as registry
 from traceability.registry.models import MaterialArea
 from traceability.registry.services import AreaData, CertificationData, ProducerData, ProductData
+from traceability.web import number
 
 bp = Blueprint("office_registry", __name__, url_prefix="/office/registry")
 
@@ -249,6 +251,19 @@ def certification_status(certification_id: int) -> ResponseReturnValue:
     return _render_product(code, 422, status_form=form)
 
 
+def _import_rejected(rejected: registry_import.ImportRejected) -> str:
+    """Return the summary of a refused import in the page's language (the rows' own problems follow it)."""
+    if not rejected.rows:
+        return str(_("Nothing was imported: the first line does not name the right columns (see below)."))
+    return str(
+        _(
+            "Nothing was imported: %(bad)d of %(rows)d rows have errors (see below).",
+            bad=len(rejected.errors),
+            rows=rejected.rows,
+        )
+    )
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(Role.ADMINISTRATOR)
 def import_csv() -> ResponseReturnValue:
@@ -260,7 +275,9 @@ def import_csv() -> ResponseReturnValue:
         session = get_session()
         try:
             if len(raw) > limit:
-                raise ValidationError(f"the file is larger than {limit:,} bytes; split it", field="file")
+                raise ValidationError(
+                    _("The file is larger than %(limit)s bytes: split it.", limit=number(limit)), field="file"
+                )
             result = registry_import.import_csv(
                 session, form.kind.data or "", registry_import.decode(raw), actor=actor()
             )
@@ -268,11 +285,16 @@ def import_csv() -> ResponseReturnValue:
         except registry_import.ImportRejected as rejected:
             session.rollback()
             errors = rejected.errors
-            form.form_errors.append(rejected.message)
+            form.form_errors.append(_import_rejected(rejected))
         except DomainError as error:
             session.rollback()
             show_error(form, error)
     status = 422 if form.is_submitted() and result is None else 200
     return render_template(
-        "inspection/import.html", form=form, result=result, errors=errors, kinds=registry_import.KINDS
+        "inspection/import.html",
+        form=form,
+        result=result,
+        errors=errors,
+        kinds=registry_import.KINDS,
+        kind_name=labels.import_kind,
     ), status

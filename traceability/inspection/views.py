@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from traceability import clock
 from traceability.accounts import services as accounts
@@ -15,7 +16,7 @@ from traceability.accounts.models import Role
 from traceability.audit import services as audit
 from traceability.db import get_session, transaction
 from traceability.errors import Conflict, DomainError
-from traceability.inspection import services
+from traceability.inspection import labels, services
 from traceability.inspection.forms import ConfirmForm, ReasonForm, UserForm
 from traceability.portal import downloads
 from traceability.portal.forms import show_error
@@ -51,6 +52,10 @@ bp.register_blueprint(PRINTING.blueprint())
 @bp.app_context_processor
 def office_helpers() -> dict[str, object]:
     return {"office_sections": lambda: list(current_app.extensions.get(OFFICE_SECTIONS, []))}
+
+
+# {{ user.role | label }}: a stored enum value in the page's language.
+bp.add_app_template_filter(labels.label, "label")
 
 
 @bp.get("/")
@@ -181,7 +186,7 @@ def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return redirect(url_for("inspection.users"))
     if user_id == require_user().id:
-        raise Conflict("you cannot disable or enable your own account")
+        raise Conflict(_("You cannot disable or enable your own account."))
     with transaction() as session:
         user = accounts.user_or_404(session, user_id)
         accounts.set_active(session, user, active, actor=actor())

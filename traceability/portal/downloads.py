@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from traceability.i18n import N_
 from traceability.stamps.batches import IssuedStamp
 from traceability.stamps.models import Batch
 
@@ -58,8 +59,8 @@ def render_csv(job: DownloadJob, chunk: int = 2000) -> Iterator[bytes]:
 
 CSV_FORMAT = DownloadFormat(
     name="csv",
-    label="Serials and URLs (CSV)",
-    description="One line per stamp: serial, verification URL and stamp number, for your own printing or labels.",
+    label=N_("Serials and URLs (CSV)"),
+    description=N_("One line per stamp: serial, verification URL and stamp number, for your own printing or labels."),
     media_type="text/csv; charset=utf-8",
     extension="csv",
     render=render_csv,
@@ -80,9 +81,9 @@ def formats() -> dict[str, DownloadFormat]:
 # Sheet layouts a producer may ask for; the names are the printing package's (traceability/printing/layouts.py).
 # It may replace the list with app.extensions["sheet_layouts"] = [(name, label), ...].
 DEFAULT_LAYOUTS: tuple[tuple[str, str], ...] = (
-    ("a4-30mm", "A4 sheet, 48 stamps of 30 mm"),
-    ("a4-20mm", "A4 sheet, 96 stamps of 20 mm"),
-    ("roll-30mm", "Label printer roll, 30 mm labels"),
+    ("a4-30mm", N_("A4 sheet, 48 stamps of 30 mm")),
+    ("a4-20mm", N_("A4 sheet, 96 stamps of 20 mm")),
+    ("roll-30mm", N_("Label printer roll, 30 mm labels")),
 )
 
 

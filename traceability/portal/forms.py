@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from traceability.errors import DomainError
+from traceability.i18n import Form
 
 
 def show_error(form: Any, error: DomainError) -> None:
@@ -22,7 +22,7 @@ def show_error(form: Any, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
-class BatchRequestForm(FlaskForm):  # type: ignore[misc]
+class BatchRequestForm(Form):
     product = SelectField(_l("Product"), coerce=int, validators=[InputRequired()], validate_choice=False)
     quantity = IntegerField(_l("Number of stamps"), validators=[InputRequired()])
     lot = StringField(_l("Lot code"), validators=[Optional(), Length(max=60)])
@@ -31,7 +31,7 @@ class BatchRequestForm(FlaskForm):  # type: ignore[misc]
     layout = SelectField(_l("Sheet layout"), validators=[InputRequired()], validate_choice=False)
 
 
-class StampRangeForm(FlaskForm):  # type: ignore[misc]
+class StampRangeForm(Form):
     first = StringField(_l("First stamp (number or serial)"), validators=[InputRequired(), Length(max=40)])
     last = StringField(_l("Last stamp (empty: just the first)"), validators=[Optional(), Length(max=40)])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])

@@ -46,6 +46,12 @@ PRINTING = PrintPages(authorise=own_batch, back="portal.downloads_page", layouts
 bp.register_blueprint(PRINTING.blueprint())
 
 
+@bp.app_template_filter("layout_label")
+def layout_label(name: str | None) -> str:
+    """Return the name of a sheet layout in the page's language (the stored name if it is not offered)."""
+    return next((_(label) for layout, label in downloads.layouts() if layout == name), name or "")
+
+
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     session = get_session()
@@ -147,9 +153,9 @@ def download(batch_id: int, fmt: str) -> ResponseReturnValue:
     found = services.batch_of(session, producer(), batch_id)
     chosen = downloads.formats().get(fmt)
     if chosen is None:
-        raise NotFound(f"there is no download format '{fmt}'")
+        raise NotFound(_("There is no download format “%(name)s”.", name=fmt))
     if found.status is not BatchStatus.ISSUED:
-        raise Conflict(f"batch {found.id} is {found.status.value}; only an issued batch has print files")
+        raise Conflict(_("Only an issued batch has print files."))
     # Resolve the key before the first byte is sent, so a missing or compromised key is a clean error.
     private_key = batches.signing_key_for(session, store_from_config(current_app.config), found)
     audit.record(session, actor(), "batch.download", f"batch:{found.id}", after={"format": chosen.name})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -13,17 +12,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from traceability.console import fail
+from traceability.console import fail, operator
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
 from traceability.printing import services
 from traceability.printing.layouts import LAYOUTS
 from traceability.stamps import batches
 from traceability.stamps.keystore import store_from_config
-
-
-def _operator() -> str:
-    return f"cli:{os.environ.get('USER', 'unknown')}"
 
 
 @contextmanager
@@ -93,7 +88,7 @@ def print_command(
                 marked = services.record_printed(
                     session,
                     batches.batch_or_404(session, batch_id),
-                    actor=_operator(),
+                    actor=operator(),
                     layout=chosen,
                     ecc=ecc,
                     hashes=pending.hashes(),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 from wtforms.validators import InputRequired
 
 from traceability.errors import DomainError
+from traceability.i18n import Form
 from traceability.printing import services
 from traceability.stamps.models import Batch
 
@@ -30,7 +30,7 @@ FILE_KINDS: dict[str, tuple[str, str]] = {
 }
 
 
-class PrintForm(FlaskForm):  # type: ignore[misc]
+class PrintForm(Form):
     # The job service checks the layout against the printing package's own list and names the valid ones.
     layout = SelectField(_l("Sheet layout"), validators=[InputRequired()], validate_choice=False)
     format = RadioField(_l("File"), default="pdf")  # choices: FILE_KINDS, set by print_form()

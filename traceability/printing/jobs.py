@@ -286,8 +286,8 @@ class PrintRunner:
         batch = batches.batch_or_404(session, job.batch_id)
         layout = services.check_layout(job.layout)
         source = services.open_source(session, self.store, batch, self.base_url)
-        self.print_dir.mkdir(parents=True, exist_ok=True)
-        (self.print_dir / f"batch-{batch.id}").mkdir(exist_ok=True)
+        self.print_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (self.print_dir / f"batch-{batch.id}").mkdir(mode=0o700, exist_ok=True)
         outputs = services.outputs_under(self.print_dir, batch.id, job.layout, job.ecc, job.format_list)
         expected = {fmt: record["sha256"] for fmt, record in (job.files or {}).items()}
         session.commit()  # end the read transaction before seconds of work (SQLite would block writers)

@@ -30,8 +30,9 @@ from traceability.printing.sheets import PrintableStamp, PrintStats, check_prefi
 from traceability.registry.models import Producer
 from traceability.stamps import batches
 from traceability.stamps.codec import TOKEN_DIGITS, stamp_url
+from traceability.stamps.keys import key_or_404
 from traceability.stamps.keystore import KeyStore
-from traceability.stamps.models import Batch, BatchStatus, RangeState
+from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState
 
 DEFAULT_LAYOUT = "a4-30mm"
 ECC_LEVELS = ("M", "Q")
@@ -110,6 +111,12 @@ def require_printable(batch: Batch) -> None:
     }
     if batch.status in reasons:
         raise BatchNotPrintable(f"batch {batch.id} {reasons[batch.status]}")
+
+
+def require_trusted_key(session: Session, batch: Batch) -> None:
+    """Raise BatchNotPrintable if the key that signed the batch has since been marked compromised."""
+    if batch.key_id is not None and key_or_404(session, batch.key_id).status is KeyStatus.COMPROMISED:
+        raise BatchNotPrintable(f"batch {batch.id} was signed by compromised key {batch.key_id}; revoke and reissue it")
 
 
 def _detached(batch: Batch) -> Batch:
@@ -332,7 +339,8 @@ def write_files(
                         write_zip(stamps, out, "png", ecc=ecc, module_mm=module_mm)
                     else:
                         write_zip(stamps, out, "svg", ecc=ecc, module_mm=module_mm)
-            os.chmod(temporary, 0o644)  # mkstemp makes 0600; the files are for the printing house
+            # mkstemp's 0600 stays: whoever holds these files can print genuine stamps, so they are
+            # shared on purpose (download, copy), never left readable to every account on the machine.
             written.append(WrittenFile(fmt, target, temporary, _sha256(temporary), temporary.stat().st_size))
     except BaseException:
         for temporary in temporaries:

@@ -20,7 +20,7 @@ from traceability.accounts.guards import actor
 from traceability.audit import services as audit
 from traceability.db import get_session
 from traceability.errors import DomainError, NotFound
-from traceability.printing import jobs
+from traceability.printing import jobs, services
 from traceability.printing.forms import FILE_KINDS, PrintForm, print_form, show_error
 from traceability.printing.models import JobStatus, PrintJob
 from traceability.stamps.models import Batch
@@ -65,7 +65,7 @@ def job_for(batch: Batch, job_id: int) -> PrintJob:
     """Return a job of this batch, or raise NotFound (never another batch's job)."""
     job = jobs.job_or_404(get_session(), job_id)
     if job.batch_id != batch.id:
-        raise NotFound(f"there is no print job {job_id}")
+        raise NotFound(_("There is no print job %(id)s.", id=job_id))
     return job
 
 
@@ -142,6 +142,10 @@ class PrintPages:
     def download(self, batch_id: int, job_id: int, fmt: str) -> ResponseReturnValue:
         """Send a done job's file as an attachment, its sha256 as the ETag; each download is audited."""
         batch = self.authorise(batch_id)
+        # A batch revoked (or signed by a key since compromised) after its files were made must not be
+        # printed from the kept files either.
+        services.require_printable(batch)
+        services.require_trusted_key(get_session(), batch)
         job = job_for(batch, job_id)
         path = jobs.finished_file(job, fmt)
         sha256 = (job.files or {}).get(fmt, {}).get("sha256")

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 
 from traceability import clock
 from traceability.audit import services as audit
-from traceability.console import echo_json, fail
+from traceability.console import echo_json, fail, operator
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
 from traceability.registry import services as registry
@@ -29,10 +29,6 @@ from traceability.stamps.models import Batch, RangeState
 from traceability.stamps.signing import jwks
 
 OPERATOR = "cli"
-
-
-def _operator() -> str:
-    return f"{OPERATOR}:{os.environ.get('USER', 'unknown')}"
 
 
 def _parse_date(value: str | None, name: str) -> date | None:
@@ -130,7 +126,7 @@ def issue_command(
             product,
             quantity,
             options,
-            actor=_operator(),
+            actor=operator(),
             maximum=current_app.config["MAX_BATCH_QUANTITY"],
             today=clock.today(),
             activate=activate,
@@ -176,7 +172,7 @@ def export_command(batch_id: int, csv_path: str) -> None:
         fail(error)
     try:
         with transaction() as session:  # who took a copy of the stamps is part of the record
-            audit.record(session, _operator(), "batch.export", f"batch:{batch_id}", after={"format": "csv"})
+            audit.record(session, operator(), "batch.export", f"batch:{batch_id}", after={"format": "csv"})
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -224,7 +220,7 @@ def _range_command(name: str, state: RangeState, help_text: str) -> None:
             with transaction() as session:
                 batch = batches.batch_or_404(session, batch_id)
                 end = batch.quantity if last is None else last + 1
-                batch = batches.change_range(session, batch, first, end, state, actor=_operator(), reason=reason)
+                batch = batches.change_range(session, batch, first, end, state, actor=operator(), reason=reason)
         except DomainError as error:
             fail(error)
         click.echo(f"Batch {batch_id}: stamps {first}..{end - 1} are now {state.value}.")
@@ -242,7 +238,7 @@ def revoke_command(batch_id: int, reason: str) -> None:
     """Withdraw a whole batch."""
     try:
         with transaction() as session:
-            batches.revoke(session, batches.batch_or_404(session, batch_id), actor=_operator(), reason=reason)
+            batches.revoke(session, batches.batch_or_404(session, batch_id), actor=operator(), reason=reason)
     except DomainError as error:
         fail(error)
     click.echo(f"Batch {batch_id} is revoked.")
@@ -290,7 +286,7 @@ def keys_generate_command(note: str | None) -> None:
     try:
         with transaction() as session:
             key = keys.generate_key(session, store, note=note)
-            audit.record(session, _operator(), "key.generate", f"key:{key.id}", after=_key_row(key))
+            audit.record(session, operator(), "key.generate", f"key:{key.id}", after=_key_row(key))
     except DomainError as error:
         fail(error)
     click.echo(f"Key {key.id} is now active; private key in {store.path(key.id)} (mode 0600).")
@@ -308,7 +304,7 @@ def keys_retire_command(key_id: int) -> None:
         with transaction() as session:
             before = _key_row(keys.key_or_404(session, key_id))
             key = keys.retire_key(session, key_id)
-            audit.record(session, _operator(), "key.retire", f"key:{key_id}", before=before, after=_key_row(key))
+            audit.record(session, operator(), "key.retire", f"key:{key_id}", before=before, after=_key_row(key))
     except DomainError as error:
         fail(error)
     click.echo(f"Key {key_id} is retired.")
@@ -333,18 +329,22 @@ def keys_compromise_command(key_id: int, at_text: str, note: str) -> None:
     try:
         with transaction() as session:
             before = _key_row(keys.key_or_404(session, key_id))
-            key = keys.mark_compromised(session, key_id, at, note)
+            key, replacement = keys.compromise(session, store_from_config(current_app.config), key_id, at, note)
             audit.record(
                 session,
-                _operator(),
+                operator(),
                 "key.compromise",
                 f"key:{key_id}",
                 before=before,
-                after={**_key_row(key), "note": note},
+                after={**_key_row(key), "note": note, "replacement": replacement.id if replacement else None},
             )
     except DomainError as error:
         fail(error)
     click.echo(f"Key {key_id} is marked compromised; batches up to {key.last_trusted_batch_id or 'none'} stay trusted.")
+    if replacement is not None:
+        click.echo(
+            f"It was the active key: key {replacement.id} is active now. Publish the new JWK Set and trust list."
+        )
 
 
 @keys_group.command("export")

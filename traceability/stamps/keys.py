@@ -111,6 +111,19 @@ def mark_compromised(session: Session, key_id: int, at: datetime, note: str) -> 
     return key
 
 
+def compromise(
+    session: Session, store: KeyStore, key_id: int, at: datetime, note: str
+) -> tuple[SigningKey, SigningKey | None]:
+    """Mark a key compromised; if it was the active key, make a new active key in the same transaction.
+
+    Without a replacement, nothing could sign new batches, the trust list or the revocation bundle
+    that tells offline verifiers about the compromise, just when they need it most.
+    """
+    was_active = key_or_404(session, key_id).status is KeyStatus.ACTIVE
+    replacement = generate_key(session, store, note=f"replaces compromised key {key_id}") if was_active else None
+    return mark_compromised(session, key_id, at, note), replacement
+
+
 def issued_batches_count(session: Session, key_id: int) -> int:
     """Return how many batches a key has signed."""
     return (

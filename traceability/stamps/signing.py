@@ -125,11 +125,18 @@ def keyring_from_jwks(document: Mapping[str, Any]) -> dict[int, TrustedKey]:
         except ValueError as error:
             raise JWKSError(f"{where} has no valid 32-byte 'x'") from error
         compromised = entry.get("ocop_compromised_at")
+        last_trusted = entry.get("ocop_last_trusted_batch")
+        if last_trusted is not None and (not isinstance(last_trusted, int) or isinstance(last_trusted, bool)):
+            raise JWKSError(f"{where} has a non-numeric ocop_last_trusted_batch")
+        try:
+            compromised_at = datetime.fromisoformat(compromised) if compromised else None
+        except (TypeError, ValueError) as error:
+            raise JWKSError(f"{where} has an unreadable ocop_compromised_at") from error
         ring[int(kid)] = TrustedKey(
             key_id=int(kid),
             public_key=public_key,
             status=str(entry.get("ocop_status", "active")),
-            compromised_at=datetime.fromisoformat(compromised) if compromised else None,
-            last_trusted_batch_id=entry.get("ocop_last_trusted_batch"),
+            compromised_at=compromised_at,
+            last_trusted_batch_id=last_trusted,
         )
     return ring

@@ -18,6 +18,7 @@ from traceability.db import utcnow
 from traceability.errors import DomainError
 from traceability.stamps.signing import JWKSError, KeyRing, keyring_from_jwks
 from traceability.verification.records import outcome_record, verification_record
+from traceability.verification.services import own_prefixes
 from traceability.verification.trustlist import (
     REVOCATIONS_CONTEXT,
     REVOCATIONS_TYPE,
@@ -71,7 +72,8 @@ def verify_command(
     """Verify stamp codes (a full URL or the token); '-' reads codes from standard input, one a line.
 
     Online, scan patterns of genuine codes are judged too (the verdict may be 'suspicious'); nothing is
-    recorded. Exits 0 only if every code is genuine.
+    recorded. A URL that does not start with PUBLIC_BASE_URL or one of STAMP_URL_PREFIXES reads 'suspicious'
+    (its QR may have been replaced), online and offline. Exits 0 only if every code is genuine.
     """
     if offline and not trust_file:
         fail("--offline needs --trust JWKS_FILE (export it with 'traceability keys export --jwks FILE')")
@@ -91,8 +93,9 @@ def verify_command(
         except JWKSError as error:
             fail(f"{trust_file} is not a usable JWK Set: {error}")
         bundle = _load_revocations(revocations_file, ring) if revocations_file else None
+        prefixes = own_prefixes(current_app.config)
         for code in inputs:
-            outcome = check_offline(code, ring, today)
+            outcome = check_offline(code, ring, today, prefixes)
             if bundle is not None:
                 apply_revocations(outcome, bundle)
             records.append(outcome_record(code, outcome))
@@ -104,7 +107,8 @@ def verify_command(
         session = get_session()
         limits = Thresholds.from_config(current_app.config)
         for code in inputs:
-            records.append(verification_record(code, verify_and_assess(session, code, today, limits)))
+            result = verify_and_assess(session, code, today, limits, prefixes=own_prefixes(current_app.config))
+            records.append(verification_record(code, result))
         session.rollback()  # verifying changes nothing
     for record in records:
         if as_json:

@@ -27,8 +27,8 @@ class ReportStatus(enum.Enum):
 class Scan(Base):
     """One look-up of a code. Never deleted or rewritten; only the province may be filled in once, later.
 
-    No IP address or user agent is stored: `device` is a salted hash whose salt rotates every
-    `salt_period`, so devices cannot be followed from one period to the next nor the hash reversed.
+    No IP address or user agent is stored: `device` and `network_hash` are salted hashes whose salt rotates
+    every `salt_period`, so devices cannot be followed from one period to the next nor the hash reversed.
     """
 
     __tablename__ = "scans"
@@ -43,6 +43,9 @@ class Scan(Base):
     sequence: Mapped[int | None]
     code_hash: Mapped[str] = mapped_column(String(32))
     device: Mapped[str] = mapped_column(String(32))
+    # The client's network (/24 or /48) under the same salt: clone warnings count these, since one client
+    # can send any user agent. None for scans recorded before migration 0006.
+    network_hash: Mapped[str | None] = mapped_column(String(32))
     salt_period: Mapped[str] = mapped_column(String(16))
     province_code: Mapped[str | None] = mapped_column(String(2))
 

@@ -42,8 +42,27 @@ def trust_list(session: Session, store: KeyStore, issuer: str, now: datetime) ->
     return _sign(session, store, trustlist.TRUST_LIST_CONTEXT, payload)
 
 
+def _not_activated_ranges(session: Session) -> list[dict[str, int]]:
+    """Return the issued and printed (never activated) ranges of live batches, adjacent ones merged."""
+    merged: list[dict[str, int]] = []
+    rows = session.execute(
+        select(StampRange.batch_id, StampRange.start, StampRange.end)
+        .join(Batch)
+        .where(StampRange.state.in_([RangeState.ISSUED, RangeState.PRINTED]), Batch.status == BatchStatus.ISSUED)
+        .order_by(StampRange.batch_id, StampRange.start)
+    )
+    for batch_id, start, end in rows:
+        last = merged[-1] if merged else None
+        if last is not None and last["batch"] == batch_id and last["end"] == start:
+            last["end"] = end
+        else:
+            merged.append({"batch": batch_id, "start": start, "end": end})
+    return merged
+
+
 def revocations(session: Session, store: KeyStore, now: datetime, today: date, max_age: timedelta) -> dict[str, Any]:
-    """Return the signed revocation bundle: compromised keys, withdrawn batches, products and stamp ranges."""
+    """Return the signed revocation bundle: compromised keys, withdrawn batches, products, revoked or voided
+    stamp ranges, and the ranges not activated yet (so offline checks do not call those genuine)."""
     compromised = [
         {
             "kid": str(key.id),
@@ -78,5 +97,6 @@ def revocations(session: Session, store: KeyStore, now: datetime, today: date, m
         batches=revoked_batches,
         products=uncertified,
         ranges=ranges,
+        not_activated=_not_activated_ranges(session),
     )
     return _sign(session, store, trustlist.REVOCATIONS_CONTEXT, payload)

@@ -17,7 +17,7 @@ from traceability.verification.provinces import get_province
 from traceability.verification.scans import Device
 from traceability.verification.verdicts import Verdict
 
-MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+MAX_PIXELS = 25_000_000  # refuse decompression bombs before decoding (a 24 MP phone photo fits)
 PHOTO_EDGE = 1600  # enough to read a label; keeps a report under ~300 KB
 REPORTS_PER_DEVICE_PER_DAY = 3
 
@@ -58,10 +58,13 @@ def clean_photo(raw: bytes, max_bytes: int) -> bytes:
                 raise ValidationError("send the photo as JPEG, PNG or WebP", field="photo")
             if image.width * image.height > MAX_PIXELS:
                 raise ValidationError("the photo has too many pixels", field="photo")
+            # Shrink while decoding (JPEG's DCT scaling, then reduce()), so a large photo never sits in
+            # memory at full size, let alone twice (the report form is public).
+            image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))
+            image.thumbnail((PHOTO_EDGE, PHOTO_EDGE), reducing_gap=2.0)
             picture = image.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
         raise ValidationError("this file is not a photo we can read", field="photo") from error
-    picture.thumbnail((PHOTO_EDGE, PHOTO_EDGE))
     output = io.BytesIO()
     picture.save(output, format="JPEG", quality=80, optimize=True)
     return output.getvalue()
@@ -86,14 +89,14 @@ def file_report(
     province = data.province.strip() or None
     if province is not None and get_province(province) is None:
         raise ValidationError("choose a province from the list", field="province")
-    photo = clean_photo(data.photo, photo_max_bytes) if data.photo else None
     recent = session.scalar(
         select(func.count(Report.id)).where(
             Report.device == device.fingerprint, Report.created_at > at - timedelta(days=1)
         )
     )
-    if (recent or 0) >= REPORTS_PER_DEVICE_PER_DAY:
+    if (recent or 0) >= REPORTS_PER_DEVICE_PER_DAY:  # before decoding any photo: that is the costly part
         raise TooManyReports("thank you: we already have your reports for today")
+    photo = clean_photo(data.photo, photo_max_bytes) if data.photo else None
     assert shop is not None and place is not None
     report = Report(
         created_at=at,

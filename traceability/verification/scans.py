@@ -3,12 +3,17 @@
 Personal-data rule: no IP address or user agent is ever stored. A device is HMAC(salt, ip + agent), where
 the salt is derived from a server secret and the current period (a week by default), so the same phone
 gets an unrelated value next period and nobody can reverse a stored value into an address.
+
+The user agent is chosen by the client, so one client can pose as any number of devices: the device hash
+only recognises the same phone scanning again. Clone *warnings* (which change the verdict) count networks
+instead: a keyed hash of the address's /24 (IPv4) or /48 (IPv6) under the same salt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,15 +26,17 @@ from traceability.verification.models import Channel, Scan
 from traceability.verification.verdicts import Verdict
 
 DEVICE_HEX = 32  # 128 bits: collisions between two real devices are out of the question
+NETWORK_PREFIX = {4: 24, 6: 48}  # what one client can easily vary its address within
 HISTORY_LIMIT = 2000  # a stamp scanned more often than this is flagged long before
 
 
 @dataclass(frozen=True)
 class Device:
-    """A device as the service may know it: a salted hash and the salt period it belongs to."""
+    """A device as the service may know it: salted hashes of the client and of its network, and the period."""
 
     fingerprint: str
     period: str
+    network: str | None = None  # None only for scans recorded before networks were (migration 0006)
 
 
 def salt_period(at: datetime, days: int) -> str:
@@ -37,12 +44,24 @@ def salt_period(at: datetime, days: int) -> str:
     return f"{days}d{at.date().toordinal() // days}"
 
 
+def network_prefix(address: str) -> str:
+    """Return the network an address belongs to (/24 IPv4, /48 IPv6), or the address if it is not an IP."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ipaddress.ip_network(f"{ip}/{NETWORK_PREFIX[ip.version]}", strict=False))
+
+
 def device_of(secret: str, at: datetime, address: str, agent: str, *, days: int = 7) -> Device:
-    """Return the salted fingerprint of a client (address and user agent) for the period of `at`."""
+    """Return the salted fingerprints of a client (address and user agent) and its network for `at`'s period."""
     period = salt_period(at, days)
     salt = hmac.new(secret.encode(), b"ocop-scan-salt|" + period.encode(), hashlib.sha256).digest()
     digest = hmac.new(salt, address.encode() + b"\x00" + agent.encode(errors="replace"), hashlib.sha256)
-    return Device(digest.hexdigest()[:DEVICE_HEX], period)
+    network = hmac.new(salt, b"network|" + network_prefix(address).encode(), hashlib.sha256)
+    return Device(digest.hexdigest()[:DEVICE_HEX], period, network.hexdigest()[:DEVICE_HEX])
 
 
 def code_hash(text: str) -> str:
@@ -72,6 +91,7 @@ def record_scan(
         sequence=stamp[1] if stamp else None,
         code_hash=code_hash(text),
         device=device.fingerprint,
+        network_hash=device.network,
         salt_period=device.period,
         province_code=province,
     )
@@ -85,16 +105,32 @@ def _stamp_scans(batch_id: int, sequence: int) -> tuple[object, ...]:
 
 
 def history(session: Session, batch_id: int, sequence: int) -> list[ScanFact]:
-    """Return the stamp's camera scans (page and API, not typed serials) as facts, oldest first."""
+    """Return the stamp's look-ups as facts, oldest first: camera scans, and typed serials marked as such."""
     rows = session.execute(
-        select(Scan.scanned_at, Scan.device, Scan.salt_period, Scan.province_code, Scan.flags)
-        .where(*_stamp_scans(batch_id, sequence))  # type: ignore[arg-type]
+        select(
+            Scan.scanned_at,
+            Scan.device,
+            Scan.salt_period,
+            Scan.province_code,
+            Scan.flags,
+            Scan.network_hash,
+            Scan.channel,
+        )
+        .where(Scan.batch_id == batch_id, Scan.sequence == sequence)
         .order_by(Scan.scanned_at.desc())
         .limit(HISTORY_LIMIT)
     ).all()
     return [
-        ScanFact(at, device, period, province, Verdict.NOT_ACTIVATED.value in flags.split(","))
-        for at, device, period, province, flags in reversed(rows)
+        ScanFact(
+            at,
+            device,
+            period,
+            province,
+            Verdict.NOT_ACTIVATED.value in flags.split(","),
+            network=network,
+            typed=channel is Channel.SERIAL,
+        )
+        for at, device, period, province, flags, network, channel in reversed(rows)
     ]
 
 

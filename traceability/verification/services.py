@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from traceability.config import normalise_base_url
 from traceability.errors import NotFound, ValidationError
 from traceability.registry import certification_rules
 from traceability.registry.models import Certification, Product
@@ -24,6 +27,14 @@ class SerialNotFound(NotFound):
     """No issued stamp has this serial (a wrong check code reads the same, so serials cannot be probed)."""
 
     code = "serial_not_found"
+
+
+def own_prefixes(config: Mapping[str, Any]) -> frozenset[str]:
+    """Return the URL prefixes of our stamps: PUBLIC_BASE_URL and the former ones in STAMP_URL_PREFIXES."""
+    base = str(config["PUBLIC_BASE_URL"])
+    former = config.get("STAMP_URL_PREFIXES", [base])
+    former = [former] if isinstance(former, str) else former  # one prefix given as a plain string
+    return frozenset(normalise_base_url(str(prefix)) for prefix in [base, *former])
 
 
 @dataclass
@@ -59,9 +70,12 @@ class Verification:
         return self.outcome.verdict
 
 
-def verify_code(session: Session, text: str, today: date) -> Verification:
-    """Verify a scanned or typed code against the published keys and the registry."""
-    outcome = check_offline(text, keyring(session), today)
+def verify_code(session: Session, text: str, today: date, prefixes: Collection[str] | None = None) -> Verification:
+    """Verify a scanned or typed code against the published keys and the registry.
+
+    A URL is checked against `prefixes`, the service's own addresses (None: not checked).
+    """
+    outcome = check_offline(text, keyring(session), today, prefixes)
     if not outcome.trusted:
         return Verification(outcome)
     assert outcome.parsed is not None
@@ -127,10 +141,11 @@ def assess(
 ) -> Verification:
     """Add clone flags (and 'suspicious' if they are strong) and the scan summary; record the scan if asked.
 
-    Typed serials are recorded but never counted as scans of the label, nor judged for clones.
+    Typed serials are recorded apart: never counted as scans of the label, but many devices typing one
+    serial is a flag of its own (labels with a damaged QR and a copied serial).
     """
     stamp = result.stamp
-    if stamp is not None and not result.by_serial:
+    if stamp is not None:
         facts = scans.history(session, *stamp)
         if record is not None:
             facts.append(
@@ -140,6 +155,8 @@ def assess(
                     record.device.period,
                     None,
                     Verdict.NOT_ACTIVATED in result.outcome.findings,
+                    network=record.device.network,
+                    typed=result.by_serial,
                 )
             )
         result.clone_flags = clones.assess(facts, limits, activated=result.state is RangeState.ACTIVATED)
@@ -166,9 +183,10 @@ def verify_and_assess(
     today: date,
     limits: clones.Thresholds,
     record: ScanContext | None = None,
+    prefixes: Collection[str] | None = None,
 ) -> Verification:
     """Verify a code, judge its scan history for copies, and record this scan if `record` is given."""
-    return assess(session, verify_code(session, text, today), text, limits, record)
+    return assess(session, verify_code(session, text, today, prefixes), text, limits, record)
 
 
 def _registry_findings(
@@ -176,7 +194,8 @@ def _registry_findings(
 ) -> tuple[Batch, Product, Certification | None, RangeState | None]:
     state = state_of(batch, sequence)
     if batch.status is BatchStatus.REVOKED:
-        outcome.add(Verdict.REVOKED, f"the whole batch was withdrawn: {batch.revocation_reason or 'no reason given'}")
+        # The reason given is staff-only: it may name people, shops or suspicions.
+        outcome.add(Verdict.REVOKED, "the whole batch was withdrawn by the programme office")
     if state is RangeState.REVOKED:
         outcome.add(Verdict.REVOKED, "this stamp was revoked by the programme office")
     elif state is RangeState.VOIDED:

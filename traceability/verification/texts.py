@@ -36,6 +36,7 @@ ICONS = {
     Verdict.CERTIFICATE_EXPIRED: "!",
     Verdict.SUSPICIOUS: "!",
 }
+SERIAL_TONE = "serial"  # neutral: a typed serial found an activated stamp, which proves nothing about the label
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,23 @@ class Explanation:
     meaning: str
     advice: str | None
     icon: str
+    tone: str  # the verdict's colour on the page: the verdict itself, or neutral for a typed serial
 
 
 def explain(verdict: Verdict, result: object | None = None, today: date | None = None) -> Explanation:
     """Return the shopper's words for a verdict (with the detail the registry gives, where it helps)."""
+    if verdict is Verdict.GENUINE and getattr(result, "by_serial", False):
+        # Anyone can copy a serial: never the green "genuine" headline for one.
+        return Explanation(
+            verdict,
+            _("Serial found — this stamp is activated"),
+            _("The OCOP programme issued a stamp with this serial for the product below, and it was put on goods."),
+            _("Check that the product in your hand matches the name and picture below."),
+            "i",
+            SERIAL_TONE,
+        )
     title, meaning, advice = _words(verdict, result, today)
-    return Explanation(verdict, title, meaning, advice, ICONS[verdict])
+    return Explanation(verdict, title, meaning, advice, ICONS[verdict], verdict.value)
 
 
 def _revoked_detail(result: object | None) -> str:
@@ -139,6 +151,12 @@ def flag_text(flag: CloneFlag) -> str:
         )
     if flag.kind is Kind.MANY_PROVINCES:
         return _("This stamp has been scanned in %(num)d provinces: %(names)s.", num=flag.count, names=", ".join(names))
+    if flag.kind is Kind.TYPED_SERIAL:
+        return ngettext(
+            "The serial of this stamp has been typed in from %(num)d phone instead of scanning its QR code.",
+            "The serial of this stamp has been typed in from %(num)d different phones instead of scanning its QR code.",
+            flag.count,
+        )
     if flag.kind is Kind.IMPOSSIBLE_TRAVEL:
         return _(
             "This stamp was scanned in %(first)s and in %(second)s too soon after each other "

@@ -117,6 +117,7 @@ class Revocations:
     batches: frozenset[int]
     products: frozenset[int]  # product references whose OCOP certificate was revoked
     ranges: dict[int, list[tuple[int, int]]]  # batch -> revoked or voided [start, end) stamp ranges
+    not_activated: dict[int, list[tuple[int, int]]]  # batch -> issued or printed, never applied to goods
 
     def is_stale(self, now: datetime) -> bool:
         """Say whether the bundle is too old to rely on."""
@@ -131,6 +132,7 @@ def revocations_payload(
     batches: list[int],
     products: list[int],
     ranges: list[dict[str, int]],
+    not_activated: list[dict[str, int]],
 ) -> dict[str, Any]:
     """Return a revocation bundle payload."""
     return {
@@ -143,6 +145,7 @@ def revocations_payload(
         "batches": sorted(batches),
         "products": sorted(products),
         "stamp_ranges": sorted(ranges, key=lambda r: (r["batch"], r["start"])),
+        "not_activated_ranges": sorted(not_activated, key=lambda r: (r["batch"], r["start"])),
     }
 
 
@@ -150,6 +153,14 @@ def _int(value: Any, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise SignedDocumentError(f"{what} must be a non-negative integer")
     return value
+
+
+def _ranges(entries: Any) -> dict[int, list[tuple[int, int]]]:
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    for entry in entries:
+        start, end = _int(entry["start"], "start"), _int(entry["end"], "end")
+        ranges.setdefault(_int(entry["batch"], "batch"), []).append((start, end))
+    return ranges
 
 
 def read_revocations(payload: Mapping[str, Any]) -> Revocations:
@@ -161,10 +172,7 @@ def read_revocations(payload: Mapping[str, Any]) -> Revocations:
             )
             for k in payload["keys"]
         }
-        ranges: dict[int, list[tuple[int, int]]] = {}
-        for entry in payload["stamp_ranges"]:
-            start, end = _int(entry["start"], "start"), _int(entry["end"], "end")
-            ranges.setdefault(_int(entry["batch"], "batch"), []).append((start, end))
+        ranges, not_activated = _ranges(payload["stamp_ranges"]), _ranges(payload["not_activated_ranges"])
         return Revocations(
             issued_at=_parse_time(payload["issued_at"], "issued_at"),
             stale_after=_parse_time(payload["stale_after"], "stale_after"),
@@ -172,6 +180,7 @@ def read_revocations(payload: Mapping[str, Any]) -> Revocations:
             batches=frozenset(_int(b, "batch") for b in payload["batches"]),
             products=frozenset(_int(p, "product") for p in payload["products"]),
             ranges=ranges,
+            not_activated=not_activated,
         )
     except (KeyError, TypeError, ValueError) as error:
         if isinstance(error, SignedDocumentError):
@@ -195,6 +204,11 @@ def apply_revocations(outcome: Outcome, revocations: Revocations) -> Outcome:
         outcome.add(Verdict.REVOKED, f"batch {body.batch_id} was withdrawn")
     if any(start <= body.sequence < end for start, end in revocations.ranges.get(body.batch_id, ())):
         outcome.add(Verdict.REVOKED, "this stamp was revoked or voided")
+    elif any(start <= body.sequence < end for start, end in revocations.not_activated.get(body.batch_id, ())):
+        outcome.add(
+            Verdict.NOT_ACTIVATED,
+            "this stamp was never applied to goods by the producer: it may have been stolen from the print run",
+        )
     if body.product_ref in revocations.products:
         outcome.add(Verdict.CERTIFICATE_EXPIRED, "the product's OCOP certificate was revoked")
     return outcome

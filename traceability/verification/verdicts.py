@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 from traceability.stamps import codec
 from traceability.stamps.signing import KeyRing, SignatureCheck, check_signature
@@ -59,8 +61,9 @@ class Outcome:
         return self.parsed is not None and not (self.findings.keys() & UNTRUSTED)
 
 
-def check_offline(text: str, keys: KeyRing, today: date) -> Outcome:
-    """Check a code with published keys only: format, signature, key status and certificate date."""
+def check_offline(text: str, keys: KeyRing, today: date, prefixes: Collection[str] | None = None) -> Outcome:
+    """Check a code with published keys only: format, signature, key status, certificate date and, given the
+    service's own URL prefixes, where a URL points."""
     outcome = Outcome()
     try:
         parsed = codec.parse(text)
@@ -75,6 +78,14 @@ def check_offline(text: str, keys: KeyRing, today: date) -> Outcome:
         outcome.add(Verdict.FORGED, "the signature does not match: this code was not issued by the OCOP programme")
         return outcome
     outcome.parsed = parsed
+    if prefixes is not None and parsed.url_prefix is not None and parsed.url_prefix not in prefixes:
+        # A genuine token under someone else's address: the label's QR was likely replaced, and that
+        # site can show anything when a phone opens it.
+        host = urlsplit(parsed.url_prefix).netloc
+        outcome.add(
+            Verdict.SUSPICIOUS,
+            f"this code points to {host}, not the OCOP service: the QR on the label may have been replaced",
+        )
     if signature is SignatureCheck.KEY_COMPROMISED:
         outcome.add(
             Verdict.REVOKED,

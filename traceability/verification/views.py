@@ -33,6 +33,7 @@ from traceability.verification.services import (
     SerialNotFound,
     Verification,
     assess,
+    own_prefixes,
     verify_and_assess,
     verify_code,
     verify_serial,
@@ -58,10 +59,16 @@ def _limit(name: str) -> Any:
 verify_limit = limiter.shared_limit(_limit("RATELIMIT_VERIFY"), scope="verify")
 serial_limit = limiter.limit(_limit("RATELIMIT_SERIAL"))
 report_limit = limiter.shared_limit(_limit("RATELIMIT_REPORT"), scope="report")
+# Telling one's province is cheap and common: its own budget, so it never uses up the reports'.
+place_limit = limiter.shared_limit(lambda: current_app.config.get("RATELIMIT_PLACE", "10 per hour"), scope="place")
 
 
 def _thresholds() -> Thresholds:
     return Thresholds.from_config(current_app.config)
+
+
+def _prefixes() -> frozenset[str]:
+    return own_prefixes(current_app.config)
 
 
 def _device() -> scans.Device:
@@ -141,12 +148,12 @@ def stamp_page(token: str) -> ResponseReturnValue:
     seen = _own_scan(request.args.get("seen"))
     if seen is not None and seen.code_hash == scans.code_hash(token):
         # Back from this page's own form: the same look-up, not a new scan.
-        result = assess(session, verify_code(session, token, today), token, limits)
+        result = assess(session, verify_code(session, token, today, _prefixes()), token, limits)
         result.scan = seen
     else:
         record = ScanContext(Channel.PAGE, _device(), utcnow())
         with transaction():
-            result = verify_and_assess(session, token, today, limits, record)
+            result = verify_and_assess(session, token, today, limits, record, _prefixes())
     return _page(result, token, placed=request.args.get("placed") == "1")
 
 
@@ -169,7 +176,7 @@ def serial_page() -> ResponseReturnValue:
 
 
 @bp.post("/place")
-@report_limit
+@place_limit
 def place() -> ResponseReturnValue:
     """Record the province a shopper chose to tell, on the scan they just made."""
     scan = _own_scan(request.form.get("ref"))
@@ -195,7 +202,7 @@ def report() -> ResponseReturnValue:
     if request.form.get("website"):  # a field people never see: only robots fill it in
         return render_template("verification/report_done.html"), 201
     try:
-        result = verify_serial(session, code, today) if by_serial else verify_code(session, code, today)
+        result = verify_serial(session, code, today) if by_serial else verify_code(session, code, today, _prefixes())
     except DomainError:
         result = None
     upload = request.files.get("photo")
@@ -244,7 +251,7 @@ def verify_api() -> ResponseReturnValue:
         raise ValidationError("give the stamp code as ?code=<URL or token>", field="code")
     record = ScanContext(Channel.API, _device(), utcnow())
     with transaction() as session:
-        result = verify_and_assess(session, code, clock.today(), _thresholds(), record)
+        result = verify_and_assess(session, code, clock.today(), _thresholds(), record, _prefixes())
         body = verification_record(code, result)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,87 @@
+"""What the office pages call stored enum values, as English msgids translated when shown.
+
+Templates use the `label` filter (`{{ user.role | label }}`); forms build their select options with
+`choices(EnumClass)`. A value without a name here is shown as it is stored.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from flask_babel import gettext
+
+from traceability.accounts.models import Role
+from traceability.i18n import N_
+from traceability.registry.models import (
+    AddressScheme,
+    ApplicationType,
+    AuthorityLevel,
+    CertificationStatus,
+    CodeScope,
+    CodeStatus,
+    ProducerType,
+)
+from traceability.stamps.models import KeyStatus
+
+LABELS: dict[Enum, str] = {
+    Role.ADMINISTRATOR: N_("administrator (programme office)"),
+    Role.INSPECTOR: N_("inspector"),
+    Role.PRODUCER: N_("producer"),
+    # The same names as the public page's (traceability/verification/texts.py).
+    ProducerType.COOPERATIVE: N_("Cooperative"),
+    ProducerType.COOPERATIVE_GROUP: N_("Cooperative group"),
+    ProducerType.ENTERPRISE: N_("Small or medium enterprise"),
+    ProducerType.FARM: N_("Farm"),
+    ProducerType.HOUSEHOLD: N_("Registered household business"),
+    ProducerType.ASSOCIATION: N_("Association"),
+    ProducerType.OPERATING_CENTRE: N_("Operating centre"),
+    AddressScheme.PRE_2025: N_("before 1 July 2025 (63 provinces, with districts)"),
+    AddressScheme.Y2025: N_("from 1 July 2025 (34 provinces, no districts)"),
+    CodeScope.DOMESTIC: N_("domestic"),
+    CodeScope.EXPORT: N_("export (PUC)"),
+    CodeStatus.ACTIVE: N_("valid"),
+    CodeStatus.SUSPENDED: N_("suspended"),
+    CodeStatus.CANCELLED: N_("cancelled"),
+    CertificationStatus.RECOGNIZED: N_("recognised"),
+    CertificationStatus.EXPIRED: N_("expired"),
+    CertificationStatus.IN_REEVALUATION: N_("in re-evaluation"),
+    CertificationStatus.REVOKED: N_("revoked"),
+    CertificationStatus.SUPERSEDED: N_("superseded"),
+    ApplicationType.FIRST: N_("first evaluation"),
+    ApplicationType.UPGRADE: N_("upgrade to more stars"),
+    ApplicationType.REEVALUATION: N_("re-evaluation"),
+    AuthorityLevel.NATIONAL: N_("national (5 stars)"),
+    AuthorityLevel.PROVINCIAL: N_("provincial (3 and 4 stars)"),
+    AuthorityLevel.DISTRICT: N_("district (3 stars, before 6 July 2025)"),
+    KeyStatus.ACTIVE: N_("in use"),
+    KeyStatus.RETIRED: N_("retired"),
+    KeyStatus.COMPROMISED: N_("compromised"),
+}
+
+# What the registry's CSV import can hold (traceability/inspection/registry_import.KINDS).
+IMPORT_KINDS = {
+    "producers": N_("Producers"),
+    "areas": N_("Raw-material areas"),
+    "products": N_("Products"),
+    "certifications": N_("Certifications"),
+}
+
+
+def label(value: Enum | None) -> str:
+    """Return the name of a stored enum value in the request's language ("" for None)."""
+    if value is None:
+        return ""
+    text = LABELS.get(value)
+    return gettext(text) if text else str(value.value).replace("_", " ")
+
+
+def choices(enum_class: type[Enum], blank: bool = False) -> list[tuple[str, str]]:
+    """Return (stored value, name) select options for every member of enum_class, with an empty one first."""
+    options = [(str(member.value), label(member)) for member in enum_class]
+    return [("", "—"), *options] if blank else options
+
+
+def import_kind(name: str) -> str:
+    """Return the name of a kind of CSV import."""
+    text = IMPORT_KINDS.get(name)
+    return gettext(text) if text else name
