@@ -21,8 +21,7 @@ from sqlalchemy import func, select
 from tests.conftest import BASE_URL, csrf_token
 from traceability.audit.models import AuditEntry
 from traceability.db import utcnow
-from traceability.inspection import analytics_services
-from traceability.stamps import batches
+from traceability.stamps import batches, serials
 from traceability.stamps.batches import BatchOptions, IssuedStamp
 from traceability.stamps.models import Batch, BatchStatus, RangeState
 from traceability.verification.models import Report, ReportStatus, Scan
@@ -129,12 +128,12 @@ def test_twelve_phones_on_one_stamp_make_a_warning_and_five_a_notice(
     office(auth)
     html = client.get("/office/analytics?lang=en").get_data(as_text=True)
     warnings, notices = section(html, "warnings"), section(html, "notices")
-    serial0 = analytics_services.serials.serial(stamped.batch.id, 0, stamped.batch.secret)
-    serial1 = analytics_services.serials.serial(stamped.batch.id, 1, stamped.batch.secret)
+    serial0 = serials.serial(stamped.batch.id, 0, stamped.batch.secret)
+    serial1 = serials.serial(stamped.batch.id, 1, stamped.batch.secret)
     assert serial0 in warnings and "12 different phones" in warnings
     assert serial1 in notices and "5 different phones" in notices and serial0 not in notices
     assert html.index('id="warnings"') < html.index('id="notices"')
-    serial2 = analytics_services.serials.serial(stamped.batch.id, 2, stamped.batch.secret)
+    serial2 = serials.serial(stamped.batch.id, 2, stamped.batch.secret)
     assert serial2 not in html
     # Verdicts: the 10th, 11th and 12th phones were told "suspicious"; devices are counted, never shown.
     verdicts = section(html, "verdicts")
@@ -151,7 +150,7 @@ def test_thresholds_are_the_public_pages_own(app: Any, auth: Any, client: Any, s
         scan(app, stamped.path(4), device)
     office(auth)
     html = client.get("/office/analytics").get_data(as_text=True)
-    assert analytics_services.serials.serial(stamped.batch.id, 4, stamped.batch.secret) in section(html, "warnings")
+    assert serials.serial(stamped.batch.id, 4, stamped.batch.secret) in section(html, "warnings")
 
 
 def test_provinces_and_impossible_travel(app: Any, auth: Any, client: Any, stamped: Stamped) -> None:
@@ -162,7 +161,7 @@ def test_provinces_and_impossible_travel(app: Any, auth: Any, client: Any, stamp
     provinces = section(html, "provinces")
     assert "Hà Nội" in provinces and "TP. Hồ Chí Minh" in provinces
     warnings = section(html, "warnings")
-    assert analytics_services.serials.serial(stamped.batch.id, 3, stamped.batch.secret) in warnings
+    assert serials.serial(stamped.batch.id, 3, stamped.batch.secret) in warnings
     assert "too soon after each other" in warnings
 
 
@@ -191,14 +190,14 @@ def test_batch_page_counts_scans_devices_and_flags(
     scan(app, stamped.path(6), 50)
     scan(app, stamped.path(6), 50)
     scan(app, stamped.path(25), 60)  # never activated: the shopper is told so
-    client.get(f"/serial?s={analytics_services.serials.serial(stamped.batch.id, 7, stamped.batch.secret)}")
+    client.get(f"/serial?s={serials.serial(stamped.batch.id, 7, stamped.batch.secret)}")
     office(auth)
     html = client.get(f"/office/analytics/batches/{stamped.batch.id}?lang=en").get_data(as_text=True)
     assert '<dd id="camera-scans">13</dd>' in html and '<dd id="devices">12</dd>' in html
     assert "Typed serials</dt><dd>1</dd>" in html
     assert "Stamps scanned</dt><dd>3</dd>" in html
     flagged = section(html, "flagged")
-    assert analytics_services.serials.serial(stamped.batch.id, 5, stamped.batch.secret) in flagged
+    assert serials.serial(stamped.batch.id, 5, stamped.batch.secret) in flagged
     assert "warning" in flagged
     assert "not activated" in section(html, "verdicts")
     assert f"/office/analytics/batches/{stamped.batch.id}/revoke-stamps?first=5&amp;last=5" in flagged
@@ -294,7 +293,7 @@ def test_a_public_report_reaches_the_office_with_its_photo_for_staff_only(
     office(auth)
     html = client.get("/office/reports?lang=en").get_data(as_text=True)
     entry = html[html.index(f'id="report-{report.id}"') :]
-    serial = analytics_services.serials.serial(stamped.batch.id, 25, stamped.batch.secret)
+    serial = serials.serial(stamped.batch.id, 25, stamped.batch.secret)
     for text in ("Tạp hóa Minh Anh", "Chợ Phan Rang", "Khánh Hòa", "0905 123 456", "Nhãn mờ", serial, "not activated"):
         assert text in entry, text
     assert f'<img src="{photo_path}"' in entry
@@ -386,7 +385,7 @@ def test_revoking_a_range_is_confirmed_first_then_audited_and_public(
     page = f"/office/analytics/batches/{stamped.batch.id}/revoke-stamps"
     form = client.get(f"{page}?first=3&last=3").get_data(as_text=True)
     assert 'value="3"' in form
-    serial5 = analytics_services.serials.serial(stamped.batch.id, 5, stamped.batch.secret)
+    serial5 = serials.serial(stamped.batch.id, 5, stamped.batch.secret)
     fields = {"range-first": "3", "range-last": serial5, "range-reason": "copies found at Chợ Đầm"}
     no_reason = auth.post(page, {**fields, "range-reason": ""}, prefix="range", form_page=page)
     assert no_reason.status_code == 422 and "a revocation needs a reason" in no_reason.get_data(as_text=True)

@@ -148,6 +148,25 @@ def test_a_stale_running_job_is_marked_failed_and_a_live_one_is_left_alone(
     assert live.status is JobStatus.RUNNING
 
 
+def test_a_claim_is_the_callers_to_commit_and_only_one_runner_wins_it(
+    app: Flask, session: Session, issue_batch: Callable[..., Any]
+) -> None:
+    batch = issue_batch(10)
+    job = jobs.request_print(session, batch, "a4-30mm", "producer:7")
+    session.commit()
+    sessions = app.extensions["db_sessionmaker"]
+    with sessions() as first:
+        assert jobs.claim_next(first) == job.id
+        first.rollback()  # not committed: the job is still waiting
+    with sessions() as first, sessions() as second:
+        assert jobs.claim_next(first) == job.id
+        first.commit()
+        assert jobs.claim_next(second) is None
+        second.commit()
+    session.expire_all()
+    assert job.status is JobStatus.RUNNING
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -22,7 +22,9 @@ from traceability.accounts.models import Role
 from traceability.db import get_session, transaction, utcnow
 from traceability.errors import DomainError
 from traceability.i18n import N_, Form
-from traceability.inspection import analytics_services as services
+from traceability.inspection import analytics_services as scan_analytics
+from traceability.inspection import reports as report_services
+from traceability.inspection import revocation
 from traceability.inspection.forms import ReasonForm
 from traceability.portal.forms import StampRangeForm, show_error
 from traceability.stamps import batches
@@ -89,16 +91,16 @@ def _page_number() -> int:
 
 @bp.get("/analytics")
 def overview() -> ResponseReturnValue:
-    days = services.period_days(request.args.get("days"))
+    days = scan_analytics.period_days(request.args.get("days"))
     session = get_session()
-    since = services.period_start(utcnow(), days)
-    flagged = services.flagged_stamps(session, _thresholds(), since=since)
+    since = scan_analytics.period_start(utcnow(), days)
+    flagged = scan_analytics.flagged_stamps(session, _thresholds(), since=since)
     return render_template(
         "inspection/analytics/overview.html",
         days=days,
-        periods=services.PERIODS,
-        overview=services.overview(session, since),
-        activity=services.batch_activity(session, since),
+        periods=scan_analytics.PERIODS,
+        overview=scan_analytics.overview(session, since),
+        activity=scan_analytics.batch_activity(session, since),
         warnings=[f for f in flagged if f.level is Level.WARNING],
         notices=[f for f in flagged if f.level is Level.NOTICE],
         flag_text=flag_text,
@@ -109,11 +111,11 @@ def overview() -> ResponseReturnValue:
 def batch(batch_id: int) -> ResponseReturnValue:
     session = get_session()
     found = batches.batch_or_404(session, batch_id)
-    flagged = services.flagged_stamps(session, _thresholds(), batch_id=found.id)
+    flagged = scan_analytics.flagged_stamps(session, _thresholds(), batch_id=found.id)
     return render_template(
         "inspection/analytics/batch.html",
         batch=found,
-        record=services.batch_scans(session, found),
+        record=scan_analytics.batch_scans(session, found),
         flagged=flagged,
         flag_text=flag_text,
     )
@@ -141,11 +143,11 @@ def revoke_stamps(batch_id: int) -> ResponseReturnValue:
         if request.form.get("confirmed") != "1":
             session = get_session()
             found = batches.batch_or_404(session, batch_id)
-            preview = services.preview_range_revocation(session, found, first, last, reason)
+            preview = revocation.preview_range_revocation(session, found, first, last, reason)
             return render_template("inspection/analytics/revoke_stamps_confirm.html", preview=preview, form=form)
         with transaction() as session:
             found = batches.batch_or_404(session, batch_id)
-            services.revoke_range(session, found, first, last, reason, actor=actor())
+            revocation.revoke_range(session, found, first, last, reason, actor=actor())
     except DomainError as error:
         show_error(form, error)
         return _render_range(batch_id, form, error.status)
@@ -160,7 +162,7 @@ def revoke_batch(batch_id: int) -> ResponseReturnValue:
     return render_template(
         "inspection/analytics/revoke_batch.html",
         batch=found,
-        record=services.batch_scans(session, found),
+        record=scan_analytics.batch_scans(session, found),
         form=ReasonForm(prefix="revoke"),
     )
 
@@ -171,8 +173,8 @@ def revoke_batch(batch_id: int) -> ResponseReturnValue:
 def _render_reports(
     failed: HandleReportForm | None = None, failed_id: int | None = None, status_code: int = 422
 ) -> ResponseReturnValue:
-    status = services.report_status(request.args.get("status"))
-    page = services.reports_page(get_session(), _page_number(), status=status)
+    status = report_services.report_status(request.args.get("status"))
+    page = report_services.reports_page(get_session(), _page_number(), status=status)
     forms = {row.report.id: _handle_form(row.report.id) for row in page.rows}
     if failed is not None and failed_id is not None:
         forms[failed_id] = failed
@@ -193,7 +195,7 @@ def reports() -> ResponseReturnValue:
 @bp.get("/reports/<int:report_id>/photo")
 def report_photo(report_id: int) -> ResponseReturnValue:
     """Serve a report's photo to staff only; it may show a shop or a person, so no cache keeps it."""
-    photo, media_type = services.report_photo(get_session(), report_id)
+    photo, media_type = report_services.report_photo(get_session(), report_id)
     response = current_app.response_class(photo, mimetype=media_type)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = f'inline; filename="report-{report_id}.jpg"'
@@ -207,8 +209,10 @@ def handle_report(report_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                report = services.report_or_404(session, report_id)
-                services.handle_report(session, report, form.status.data or "", form.note.data or "", actor=actor())
+                report = report_services.report_or_404(session, report_id)
+                report_services.handle_report(
+                    session, report, form.status.data or "", form.note.data or "", actor=actor()
+                )
         except DomainError as error:
             show_error(form, error)
             status_code = error.status
@@ -220,7 +224,7 @@ def handle_report(report_id: int) -> ResponseReturnValue:
                 _anchor=f"report-{report_id}",
             )
             return redirect(back)
-    services.report_or_404(get_session(), report_id)
+    report_services.report_or_404(get_session(), report_id)
     return _render_reports(form, report_id, status_code)
 
 
@@ -230,7 +234,7 @@ def handle_report(report_id: int) -> ResponseReturnValue:
 @bp.get("/offline-kit")
 def offline_kit() -> ResponseReturnValue:
     max_age = timedelta(seconds=int(current_app.config["REVOCATIONS_MAX_AGE_SECONDS"]))
-    kit = services.offline_kit(get_session(), store_from_config(current_app.config), utcnow(), clock.today(), max_age)
+    kit = revocation.offline_kit(get_session(), store_from_config(current_app.config), utcnow(), clock.today(), max_age)
     return render_template(
         "inspection/analytics/offline_kit.html", kit=kit, base_url=current_app.config["PUBLIC_BASE_URL"]
     )

@@ -5,8 +5,10 @@ Functions take the session first and never commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,8 @@ from traceability.registry.models import Certification, MaterialArea, Producer, 
 from traceability.registry.services import AreaData, CertificationData, ProducerData, ProductData
 
 _SKIPPED = {"id", "created_at", "producer_id", "product_id"}
+_Record = TypeVar("_Record", Producer, MaterialArea, Product)
+_Data = TypeVar("_Data", ProducerData, AreaData, ProductData)
 
 
 def _value(value: Any) -> Any:
@@ -79,46 +83,48 @@ def _refuse_code_change(code: str, data_code: str) -> None:
         raise Conflict("a record's code cannot change: stamps and imports refer to it", field="code")
 
 
+@dataclass(frozen=True)
+class _Editable(Generic[_Record, _Data]):
+    """How the office creates and edits one kind of registry record, whose code never changes."""
+
+    kind: str  # in the audit log: registry.<kind>.create, <kind>:<code>
+    label: str  # in messages
+    by_code: Callable[[Session, str], _Record | None]
+    or_404: Callable[[Session, str], _Record]
+    write: Callable[[Session, _Data], _Record]
+
+    def save(self, session: Session, data: _Data, *, actor: str, existing_code: str | None) -> _Record:
+        """Create a record (existing_code None) or edit the one with existing_code; audit the change."""
+        if existing_code is None:
+            _refuse_duplicate(self.by_code(session, data.code), self.label, data.code.strip().upper())
+            before = None
+        else:
+            current = self.or_404(session, existing_code)
+            _refuse_code_change(current.code, data.code)
+            before = snapshot(current)
+        saved = self.write(session, data)
+        audit_change(session, actor, self.kind, saved.code, before, snapshot(saved))
+        return saved
+
+
+_PRODUCERS = _Editable("producer", "producer", registry.producer_by_code, producer_or_404, registry.save_producer)
+_AREAS = _Editable("area", "raw-material area", registry.area_by_code, area_or_404, registry.save_area)
+_PRODUCTS = _Editable("product", "product", registry.product_by_code, registry.product_or_404, registry.save_product)
+
+
 def save_producer(session: Session, data: ProducerData, *, actor: str, existing_code: str | None = None) -> Producer:
     """Create a producer (existing_code None) or edit the one with existing_code; audit the change."""
-    if existing_code is None:
-        _refuse_duplicate(registry.producer_by_code(session, data.code), "producer", data.code.strip().upper())
-        before = None
-    else:
-        current = producer_or_404(session, existing_code)
-        _refuse_code_change(current.code, data.code)
-        before = snapshot(current)
-    saved = registry.save_producer(session, data)
-    audit_change(session, actor, "producer", saved.code, before, snapshot(saved))
-    return saved
+    return _PRODUCERS.save(session, data, actor=actor, existing_code=existing_code)
 
 
 def save_area(session: Session, data: AreaData, *, actor: str, existing_code: str | None = None) -> MaterialArea:
     """Create or edit a raw-material area; audit the change."""
-    if existing_code is None:
-        _refuse_duplicate(registry.area_by_code(session, data.code), "raw-material area", data.code.strip().upper())
-        before = None
-    else:
-        current = area_or_404(session, existing_code)
-        _refuse_code_change(current.code, data.code)
-        before = snapshot(current)
-    saved = registry.save_area(session, data)
-    audit_change(session, actor, "area", saved.code, before, snapshot(saved))
-    return saved
+    return _AREAS.save(session, data, actor=actor, existing_code=existing_code)
 
 
 def save_product(session: Session, data: ProductData, *, actor: str, existing_code: str | None = None) -> Product:
     """Create or edit a product; audit the change."""
-    if existing_code is None:
-        _refuse_duplicate(registry.product_by_code(session, data.code), "product", data.code.strip().upper())
-        before = None
-    else:
-        current = registry.product_or_404(session, existing_code)
-        _refuse_code_change(current.code, data.code)
-        before = snapshot(current)
-    saved = registry.save_product(session, data)
-    audit_change(session, actor, "product", saved.code, before, snapshot(saved))
-    return saved
+    return _PRODUCTS.save(session, data, actor=actor, existing_code=existing_code)
 
 
 def add_certification(session: Session, product: Product, data: CertificationData, *, actor: str) -> Certification:

@@ -9,17 +9,15 @@ from flask_babel import gettext as _
 from traceability import clock
 from traceability.accounts.guards import actor, require_role
 from traceability.accounts.models import Role
-from traceability.audit import services as audit
 from traceability.db import get_session, transaction
-from traceability.errors import Conflict, DomainError, NotFound
+from traceability.errors import DomainError
 from traceability.portal import downloads, services
 from traceability.portal.forms import BatchRequestForm, StampRangeForm, show_error
 from traceability.printing.views import PrintPages
 from traceability.registry.models import Producer
-from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.keystore import store_from_config
-from traceability.stamps.models import Batch, BatchStatus, RangeState
+from traceability.stamps.models import Batch, RangeState
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -151,20 +149,18 @@ def downloads_page(batch_id: int) -> ResponseReturnValue:
 def download(batch_id: int, fmt: str) -> ResponseReturnValue:
     session = get_session()
     found = services.batch_of(session, producer(), batch_id)
-    chosen = downloads.formats().get(fmt)
-    if chosen is None:
-        raise NotFound(_("There is no download format “%(name)s”.", name=fmt))
-    if found.status is not BatchStatus.ISSUED:
-        raise Conflict(_("Only an issued batch has print files."))
-    # Resolve the key before the first byte is sent, so a missing or compromised key is a clean error.
-    private_key = batches.signing_key_for(session, store_from_config(current_app.config), found)
-    audit.record(session, actor(), "batch.download", f"batch:{found.id}", after={"format": chosen.name})
-    session.commit()
-    base_url = current_app.config["PUBLIC_BASE_URL"]
-    job = downloads.DownloadJob(found, lambda: batches.stamps(found, private_key, base_url), found.layout)
-    filename = f"ocop-batch-{found.id}.{chosen.extension}"
+    prepared = services.prepare_download(
+        session,
+        store_from_config(current_app.config),
+        found,
+        fmt,
+        actor(),
+        offered=downloads.formats(),
+        base_url=current_app.config["PUBLIC_BASE_URL"],
+    )
+    session.commit()  # the audit entry stands before the first byte is sent
     return Response(
-        stream_with_context(iter(chosen.render(job))),
-        mimetype=chosen.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        stream_with_context(iter(prepared.chunks())),
+        mimetype=prepared.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{prepared.filename}"', "Cache-Control": "no-store"},
     )

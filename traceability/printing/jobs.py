@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from traceability.audit import services as audit
 from traceability.db import utcnow
 from traceability.errors import Conflict, DomainError, NotFound
 from traceability.printing import services
@@ -46,6 +48,14 @@ def job_or_404(session: Session, job_id: int) -> PrintJob:
     job = session.get(PrintJob, job_id)
     if job is None:
         raise NotFound(f"there is no print job {job_id}")
+    return job
+
+
+def batch_job_or_404(session: Session, batch: Batch, job_id: int) -> PrintJob:
+    """Return a job of this batch, or raise NotFound (never another batch's job)."""
+    job = job_or_404(session, job_id)
+    if job.batch_id != batch.id:
+        raise NotFound(_("There is no print job %(id)s.", id=job_id))
     return job
 
 
@@ -161,6 +171,35 @@ def finished_file(job: PrintJob, fmt: str = "pdf", print_dir: str | Path | None 
     return path
 
 
+@dataclass(frozen=True)
+class KeptFile:
+    """A done job's file, cleared for download: where it is and the sha256 it was recorded with."""
+
+    path: Path
+    sha256: str | None
+
+
+def download_kept_file(
+    session: Session, batch: Batch, job_id: int, fmt: str, actor: str, print_dir: str | Path | None = None
+) -> KeptFile:
+    """Check the batch may still be printed, find the job's finished file and audit its download; the caller commits."""
+    # A batch revoked (or signed by a key since compromised) after its files were made must not be
+    # printed from the kept files either.
+    services.require_printable(batch)
+    services.require_trusted_key(session, batch)
+    job = batch_job_or_404(session, batch, job_id)
+    path = finished_file(job, fmt, print_dir)
+    sha256 = (job.files or {}).get(fmt, {}).get("sha256")
+    audit.record(
+        session,
+        actor,
+        "batch.download",
+        f"batch:{batch.id}",
+        after={"format": fmt, "layout": job.layout, "ecc": job.ecc, "job": job.id, "sha256": sha256},
+    )
+    return KeptFile(path, sha256)
+
+
 def recover_stale(session: Session, stale_after: timedelta) -> int:
     """Mark failed every running job whose process stopped writing its heartbeat; return how many."""
     cutoff = utcnow() - stale_after
@@ -177,7 +216,11 @@ def recover_stale(session: Session, stale_after: timedelta) -> int:
 
 
 def claim_next(session: Session) -> int | None:
-    """Move the oldest queued job to running and return its id, or None if no job is waiting."""
+    """Move the oldest queued job to running and return its id, or None if no job is waiting.
+
+    The claim is one UPDATE ... WHERE status = 'queued', so of several runners only one wins a job; the
+    caller commits to make the claim stand (and must, before running the job in another session).
+    """
     while True:
         job_id = session.scalar(
             select(PrintJob.id).where(PrintJob.status == JobStatus.QUEUED).order_by(PrintJob.id).limit(1)
@@ -190,10 +233,11 @@ def claim_next(session: Session) -> int | None:
             .where(PrintJob.id == job_id, PrintJob.status == JobStatus.QUEUED)
             .values(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, done=0, error=None)
         )
-        session.commit()
         if getattr(result, "rowcount", 0) == 1:
             return job_id
-        # another process claimed it first: look again
+        # Another runner claimed it first: look again. The same transaction will do: under PostgreSQL's
+        # read committed each statement sees what was committed before it, and on SQLite, BEGIN IMMEDIATE
+        # (db.py) lets no other writer in between, so a claim is never lost there.
 
 
 @dataclass
@@ -243,10 +287,13 @@ class PrintRunner:
             if recovered := recover_stale(session, self.stale_after):
                 logger.warning("marked %d interrupted print job(s) as failed", recovered)
             session.commit()
-            while (job_id := claim_next(session)) is not None:
+            while True:
+                job_id = claim_next(session)
+                session.commit()  # the claim stands (or the empty look ends) before the job runs elsewhere
+                if job_id is None:
+                    return ran
                 self.run(job_id)
                 ran += 1
-        return ran
 
     def run(self, job_id: int) -> None:
         """Run one claimed job to done or failed, in a session of its own."""

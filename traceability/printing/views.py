@@ -17,10 +17,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from traceability.accounts.guards import actor
-from traceability.audit import services as audit
 from traceability.db import get_session
-from traceability.errors import DomainError, NotFound
-from traceability.printing import jobs, services
+from traceability.errors import DomainError
+from traceability.printing import jobs
 from traceability.printing.forms import FILE_KINDS, PrintForm, print_form, show_error
 from traceability.printing.models import JobStatus, PrintJob
 from traceability.stamps.models import Batch
@@ -59,14 +58,6 @@ def ready_files(job: PrintJob) -> list[ReadyFile]:
         for fmt in job.format_list
         if fmt in records
     ]
-
-
-def job_for(batch: Batch, job_id: int) -> PrintJob:
-    """Return a job of this batch, or raise NotFound (never another batch's job)."""
-    job = jobs.job_or_404(get_session(), job_id)
-    if job.batch_id != batch.id:
-        raise NotFound(_("There is no print job %(id)s.", id=job_id))
-    return job
 
 
 @dataclass(frozen=True)
@@ -122,7 +113,7 @@ class PrintPages:
     def progress(self, batch_id: int, job_id: int) -> ResponseReturnValue:
         """Show the job: progress while it runs, the error and a retry if it failed, the files when done."""
         batch = self.authorise(batch_id)
-        job = job_for(batch, job_id)
+        job = jobs.batch_job_or_404(get_session(), batch, job_id)
         if job.status is JobStatus.QUEUED:
             jobs.start_jobs()  # cheap, and it revives a job whose process died before its runner started
         running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -142,28 +133,15 @@ class PrintPages:
     def download(self, batch_id: int, job_id: int, fmt: str) -> ResponseReturnValue:
         """Send a done job's file as an attachment, its sha256 as the ETag; each download is audited."""
         batch = self.authorise(batch_id)
-        # A batch revoked (or signed by a key since compromised) after its files were made must not be
-        # printed from the kept files either.
-        services.require_printable(batch)
-        services.require_trusted_key(get_session(), batch)
-        job = job_for(batch, job_id)
-        path = jobs.finished_file(job, fmt)
-        sha256 = (job.files or {}).get(fmt, {}).get("sha256")
         session = get_session()
-        audit.record(
-            session,
-            actor(),
-            "batch.download",
-            f"batch:{batch.id}",
-            after={"format": fmt, "layout": job.layout, "ecc": job.ecc, "job": job.id, "sha256": sha256},
-        )
+        kept = jobs.download_kept_file(session, batch, job_id, fmt, actor())
         session.commit()
         response = send_file(
-            path,
+            kept.path,
             mimetype=MEDIA_TYPES.get(fmt, "application/octet-stream"),
             as_attachment=True,
-            download_name=download_name(path.name),
-            etag=sha256 or True,
+            download_name=download_name(kept.path.name),
+            etag=kept.sha256 or True,
             conditional=True,
         )
         response.cache_control.private = True  # whoever holds the file can print genuine stamps

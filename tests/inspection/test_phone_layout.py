@@ -1,0 +1,80 @@
+"""The office pages on a 360 px phone: wide tables scroll inside their own box, the page never sideways.
+
+An administrator with some of everything (a request waiting, an issued batch with scans, clone flags, a
+report and a print job) reads the pages in Vietnamese, the longer of the two languages.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.conftest import BASE_URL, PASSWORD
+from traceability.printing import jobs
+from traceability.stamps import batches
+from traceability.stamps.batches import BatchOptions
+from traceability.stamps.models import RangeState
+
+PHONE_WIDTH = 360
+
+
+def scan(app: Any, path: str, device: int) -> None:
+    """Open a stamp's page as one phone (its own address and user agent)."""
+    response = app.test_client().get(
+        path, environ_base={"REMOTE_ADDR": f"198.51.{device}.7"}, headers={"User-Agent": f"Phone model {device}"}
+    )
+    assert response.status_code == 200
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.mark.browser
+def test_office_pages_never_scroll_sideways_on_a_phone(
+    app: Any, auth: Any, live_server: Any, phone: Any, session: Any, store: Any, signing_key: Any, factory: Any
+) -> None:
+    """OCOP_SCREENSHOTS=DIR keeps a full-page screenshot of each page."""
+    producer = factory.producer("NT-P01", name="Hợp tác xã Nho Phước Thuận", short_name="HTX Nho Phước Thuận")
+    product = factory.product("NT-SP01", producer=producer, name="Rượu vang nho Ninh Thuận thượng hạng")
+    options = BatchOptions(lot="LO-2025-THANG-11-A", layout="a4-30mm")
+    issued = batches.issue_direct(session, store, product, 30, options, actor="test", maximum=1000, today=date.today())
+    batches.change_range(session, issued, 0, 20, RangeState.ACTIVATED, actor="test", reason="dán lên hộp quà Tết")
+    batches.new_request(session, product, 5000, options, actor="user:p@x.vn", maximum=100_000, today=date.today())
+    jobs.request_print(session, issued, "a4-30mm", "test")  # queued: the batch page lists it
+    session.commit()
+    stamps = list(batches.stamps(issued, store.load(signing_key.id), BASE_URL, 0, 2))
+    for device in range(12):
+        scan(app, stamps[0].url.removeprefix(BASE_URL), device)
+    scan(app, stamps[1].url.removeprefix(BASE_URL), 99)
+    admin = auth.user("administrator")
+
+    phone.goto(f"{live_server.url}/login")
+    phone.fill("input[name=email]", admin.email)
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("form.stacked button[type=submit]")
+    folder = os.environ.get("OCOP_SCREENSHOTS")
+    widths = {}
+    for name, path in [
+        ("queue", "/office/"),
+        ("batches", "/office/batches"),
+        ("batch", f"/office/batches/{issued.id}"),
+        ("analytics", "/office/analytics"),
+        ("analytics-batch", f"/office/analytics/batches/{issued.id}"),
+        ("audit", "/office/audit"),
+    ]:
+        response = phone.goto(live_server.url + path)
+        assert response is not None and response.status == 200, path
+        if folder:
+            phone.screenshot(path=str(Path(folder) / f"phone-office-{name}.png"), full_page=True)
+        widths[name] = phone.evaluate("document.documentElement.scrollWidth")
+    assert "NT-SP01" in phone.content()
+    assert all(width <= PHONE_WIDTH for width in widths.values()), widths
