@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -9,20 +10,56 @@ if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
 
 
+class Term(str):
+    """A parameter value that is itself a msgid (a state's name): translated along with the message."""
+
+    __slots__ = ()
+
+
 class DomainError(Exception):
-    """Base of every error the service reports to a person; the message is meant to be read."""
+    """Base of every error the service reports to a person; the message is meant to be read.
+
+    `message` is an English catalog msgid (marked with `N_`) whose `%(name)s` placeholders are filled from
+    `params`: `message` keeps the English text for logs, the CLI and tests, `localized()` the reader's language.
+    """
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, params: Mapping[str, Any] | None = None, **details: Any) -> None:
+        self.template = message
+        self.params = dict(params or {})
+        self.message = _fill(message, self.params)
+        super().__init__(self.message)
         self.details = details
+
+    def localized(self) -> str:
+        """Return the message in the request's language, or in English outside a request."""
+        from flask import has_request_context
+
+        if not has_request_context():
+            return self.message
+        from flask_babel import gettext
+
+        try:
+            params = {k: gettext(v) if isinstance(v, Term) else v for k, v in self.params.items()}
+            return str(gettext(self.template, **params))
+        except (KeyError, ValueError, TypeError):
+            return self.message
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON body for this error."""
-        return {"error": self.code, "message": self.message, **self.details}
+        return {"error": self.code, "message": self.localized(), **self.details}
+
+
+def _fill(template: str, params: Mapping[str, Any]) -> str:
+    """Return the template with its placeholders filled (as is when it has none, like gettext)."""
+    if not params:
+        return template
+    try:
+        return template % params
+    except (KeyError, ValueError, TypeError):
+        return template
 
 
 class ConfigurationError(DomainError):
@@ -38,8 +75,10 @@ class ValidationError(DomainError):
     status = 422
     code = "invalid"
 
-    def __init__(self, message: str, field: str | None = None, **details: Any) -> None:
-        super().__init__(message, **({"field": field} if field else {}), **details)
+    def __init__(
+        self, message: str, field: str | None = None, *, params: Mapping[str, Any] | None = None, **details: Any
+    ) -> None:
+        super().__init__(message, params=params, **({"field": field} if field else {}), **details)
         self.field = field
 
 

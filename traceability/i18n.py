@@ -12,15 +12,9 @@ from typing import Any
 from flask_babel import get_translations
 from flask_wtf import FlaskForm
 
+from traceability.i18n_markers import N_, Nn_
 
-def N_(text: str) -> str:  # noqa: N802 - the usual name of a gettext marker
-    """Mark text as a catalog msgid without translating it: it is translated where it is shown."""
-    return text
-
-
-def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - the usual name of a gettext marker
-    """Mark a singular and plural msgid pair without translating it."""
-    return singular, plural
+__all__ = ["FORM_TRANSLATIONS", "N_", "Form", "FormTranslations", "Nn_"]
 
 
 WTFORMS_MESSAGES = (

@@ -26,6 +26,7 @@ def requested(session: Any, factory: Any) -> Batch:
     return batch
 
 
+@pytest.mark.usefixtures("english")  # reads the English domain-error messages
 def test_queue_lists_requests_and_an_admin_approves(
     auth: Any, client: Any, session: Any, signing_key: Any, requested: Batch
 ) -> None:
@@ -104,6 +105,7 @@ def test_a_failure_half_way_through_approval_leaves_nothing_issued(
     assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "batch.approve")) == 0
 
 
+@pytest.mark.usefixtures("english")  # reads the English domain-error messages
 def test_approval_rechecks_the_certificate(
     auth: Any, client: Any, session: Any, signing_key: Any, requested: Batch
 ) -> None:

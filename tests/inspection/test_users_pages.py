@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, csrf_token
@@ -12,6 +13,7 @@ from traceability.accounts.models import Role, User
 from traceability.audit.models import AuditEntry
 
 
+@pytest.mark.usefixtures("english")  # reads the English domain-error messages
 def test_admin_creates_and_disables_users_but_not_themselves(
     auth: Any, client: Any, session: Any, factory: Any
 ) -> None:

@@ -18,6 +18,7 @@ from traceability.accounts import passwords
 from traceability.accounts.models import Role, User
 from traceability.audit import services as audit
 from traceability.errors import Conflict, NotFound, ValidationError
+from traceability.i18n_markers import N_
 from traceability.registry.models import Producer
 from traceability.registry.services import producer_by_code
 
@@ -28,7 +29,7 @@ def normalise_email(email: str) -> str:
     """Return the email lowercased and stripped, or raise ValidationError."""
     value = (email or "").strip().lower()
     if len(value) > 254 or not _EMAIL.fullmatch(value):
-        raise ValidationError(f"'{email}' is not an email address", field="email")
+        raise ValidationError(N_("'%(email)s' is not an email address"), field="email", params={"email": email})
     return value
 
 
@@ -38,7 +39,9 @@ def parse_role(value: str) -> Role:
         return Role(value)
     except ValueError as error:
         choices = ", ".join(r.value for r in Role)
-        raise ValidationError(f"role must be one of: {choices}", field="role") from error
+        raise ValidationError(
+            N_("role must be one of: %(choices)s"), field="role", params={"choices": choices}
+        ) from error
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -60,7 +63,7 @@ def user_or_404(session: Session, user_id: int) -> User:
     """Return the user or raise NotFound."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"there is no user {user_id}")
+        raise NotFound(N_("there is no user %(user)s"), params={"user": user_id})
     return user
 
 
@@ -68,7 +71,7 @@ def user_by_email_or_404(session: Session, email: str) -> User:
     """Return the user with this email or raise NotFound."""
     user = user_by_email(session, email)
     if user is None:
-        raise NotFound(f"no user has the email '{email}'")
+        raise NotFound(N_("no user has the email '%(email)s'"), params={"email": email})
     return user
 
 
@@ -80,13 +83,17 @@ def list_users(session: Session) -> Sequence[User]:
 def _producer_for(session: Session, role: Role, producer_code: str | None) -> Producer | None:
     if role is Role.PRODUCER:
         if not producer_code:
-            raise ValidationError("a producer user needs the code of their producer", field="producer")
+            raise ValidationError(N_("a producer user needs the code of their producer"), field="producer")
         producer = producer_by_code(session, producer_code)
         if producer is None:
-            raise ValidationError(f"no producer has the code '{producer_code}'", field="producer")
+            raise ValidationError(
+                N_("no producer has the code '%(code)s'"), field="producer", params={"code": producer_code}
+            )
         return producer
     if producer_code:
-        raise ValidationError(f"only producer users belong to a producer, not {role.value}s", field="producer")
+        raise ValidationError(
+            N_("only producer users belong to a producer, not %(role)ss"), field="producer", params={"role": role.value}
+        )
     return None
 
 
@@ -105,7 +112,7 @@ def create_user(
     parsed_role = parse_role(role)
     producer = _producer_for(session, parsed_role, producer_code)
     if user_by_email(session, address) is not None:
-        raise Conflict(f"a user with the email {address} already exists", field="email")
+        raise Conflict(N_("a user with the email %(email)s already exists"), field="email", params={"email": address})
     passwords.check_new_password(password, address)
     user = User(
         email=address,

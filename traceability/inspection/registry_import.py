@@ -217,7 +217,7 @@ def import_csv(session: Session, kind_name: str, text: str, *, actor: str) -> Im
             savepoint.commit()
         except (DomainError, SQLAlchemyError) as error:
             savepoint.rollback()
-            message = error.message if isinstance(error, DomainError) else "the database refused the row"
+            message = error.localized() if isinstance(error, DomainError) else "the database refused the row"
             errors.append(RowError(line, message))
             if len(errors) >= MAX_REPORTED:
                 break

@@ -110,5 +110,5 @@ def offline_kit(session: Session, store: KeyStore, now: datetime, today: date, m
     try:
         document = publication.revocations(session, store, now, today, max_age)
     except DomainError as error:
-        return OfflineKit(keys, None, error.message)
+        return OfflineKit(keys, None, error.localized())
     return OfflineKit(keys, document["payload"], None)

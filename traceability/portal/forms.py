@@ -17,9 +17,9 @@ def show_error(form: Any, error: DomainError) -> None:
     field_name = error.details.get("field")
     field = getattr(form, field_name, None) if isinstance(field_name, str) else None
     if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, error.localized()]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(error.localized())
 
 
 class BatchRequestForm(Form):

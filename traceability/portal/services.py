@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from traceability.audit import services as audit
 from traceability.errors import Conflict, NotFound, ValidationError
+from traceability.i18n_markers import N_
 from traceability.portal.downloads import DownloadFormat, DownloadJob
 from traceability.registry.models import Certification, Producer, Product
 from traceability.registry.services import current_certification, latest_certification, list_products
@@ -77,7 +78,7 @@ def batch_of(session: Session, producer: Producer, batch_id: int) -> Batch:
     """Return the producer's batch, or NotFound for a batch that is missing or someone else's."""
     batch = session.get(Batch, batch_id)
     if batch is None or batch.product.producer_id != producer.id:
-        raise NotFound(f"you have no batch {batch_id}")
+        raise NotFound(N_("you have no batch %(batch)s"), params={"batch": batch_id})
     return batch
 
 
@@ -85,7 +86,7 @@ def product_of(session: Session, producer: Producer, product_id: int) -> Product
     """Return the producer's product; someone else's is refused exactly like a missing one."""
     product = session.get(Product, product_id)
     if product is None or product.producer_id != producer.id:
-        raise ValidationError("choose one of your certified products", field="product")
+        raise ValidationError(N_("choose one of your certified products"), field="product")
     return product
 
 
@@ -104,7 +105,9 @@ def request_batch(
     """Record a producer's batch request for one of their certified products."""
     product = product_of(session, producer, product_id)
     if options.layout is not None and options.layout not in layouts:
-        raise ValidationError(f"sheet layout must be one of: {', '.join(layouts)}", field="layout")
+        raise ValidationError(
+            N_("sheet layout must be one of: %(layouts)s"), field="layout", params={"layouts": ", ".join(layouts)}
+        )
     return batches.new_request(session, product, quantity, options, actor=actor, maximum=maximum, today=today)
 
 
@@ -112,24 +115,34 @@ def stamp_number(batch: Batch, text: str, field: str) -> int:
     """Read a stamp as its number in the batch (0-based, as printed in the serial) or its full serial."""
     value = (text or "").strip()
     if not value:
-        raise ValidationError("give a stamp number or serial", field=field)
+        raise ValidationError(N_("give a stamp number or serial"), field=field)
     if value.isdigit():
         number = int(value)
     else:
         try:
             batch_id, number, check = serials.parse_serial(value)
         except (ValueError, TypeError) as error:
-            raise ValidationError(f"'{value}' is neither a stamp number nor a serial", field=field) from error
+            raise ValidationError(
+                N_("'%(value)s' is neither a stamp number nor a serial"), field=field, params={"value": value}
+            ) from error
         if batch_id != batch.id:
-            raise ValidationError(f"serial {value} belongs to another batch, not {batch.id}", field=field)
+            raise ValidationError(
+                N_("serial %(serial)s belongs to another batch, not %(batch)s"),
+                field=field,
+                params={"serial": value, "batch": batch.id},
+            )
         if (
             batch.secret is None
             or not 0 <= number < batch.quantity
             or serials.check_code(batch.secret, number) != check
         ):
-            raise ValidationError(f"serial {value} is not one of this batch's stamps", field=field)
+            raise ValidationError(
+                N_("serial %(serial)s is not one of this batch's stamps"), field=field, params={"serial": value}
+            )
     if not 0 <= number < batch.quantity:
-        raise ValidationError(f"stamp numbers of this batch run from 0 to {batch.quantity - 1}", field=field)
+        raise ValidationError(
+            N_("stamp numbers of this batch run from 0 to %(last)s"), field=field, params={"last": batch.quantity - 1}
+        )
     return number
 
 
@@ -145,16 +158,16 @@ def change_stamps(
 ) -> Batch:
     """Activate or void the producer's stamps first..last (inclusive)."""
     if state not in (RangeState.ACTIVATED, RangeState.VOIDED):
-        raise ValidationError("stamps can be activated or voided here")
+        raise ValidationError(N_("stamps can be activated or voided here"))
     first = stamp_number(batch, first_text, "first")
     last = stamp_number(batch, last_text, "last") if (last_text or "").strip() else first
     if last < first:
-        raise ValidationError("the last stamp comes before the first", field="last")
+        raise ValidationError(N_("the last stamp comes before the first"), field="last")
     reason = (reason or "").strip() or None
     if state is RangeState.VOIDED and not reason:
-        raise ValidationError("say why the stamps are void (damaged, lost...)", field="reason")
+        raise ValidationError(N_("say why the stamps are void (damaged, lost...)"), field="reason")
     if reason and len(reason) > 500:
-        raise ValidationError("the reason is longer than 500 characters", field="reason")
+        raise ValidationError(N_("the reason is longer than 500 characters"), field="reason")
     return batches.change_range(session, batch, first, last + 1, state, actor=actor, reason=reason)
 
 

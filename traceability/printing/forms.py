@@ -50,6 +50,6 @@ def show_error(form: PrintForm, error: DomainError) -> None:
     """Attach a refused request to the field it names, or to the form."""
     field = {"layout": form.layout, "formats": form.format}.get(str(error.details.get("field")))
     if field is not None:
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, error.localized()]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(error.localized())

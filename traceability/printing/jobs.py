@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from traceability.audit import services as audit
 from traceability.db import utcnow
-from traceability.errors import Conflict, DomainError, NotFound
+from traceability.errors import Conflict, DomainError, NotFound, Term
+from traceability.i18n_markers import N_
 from traceability.printing import services
 from traceability.printing.models import JobStatus, PrintJob
 from traceability.stamps import batches
@@ -35,6 +36,8 @@ from traceability.stamps.keystore import KeyStore, store_from_config
 from traceability.stamps.models import Batch
 
 EXTENSION_KEY = "print_runner"
+# Job states as JobNotFinished names them, translated when shown (errors.Term).
+JOB_STATES = (N_("queued"), N_("running"), N_("failed"))
 HEARTBEAT_SECONDS = 0.5  # the most often a running job writes its progress
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ def job_or_404(session: Session, job_id: int) -> PrintJob:
     """Return the print job or raise NotFound."""
     job = session.get(PrintJob, job_id)
     if job is None:
-        raise NotFound(f"there is no print job {job_id}")
+        raise NotFound(N_("there is no print job %(job)s"), params={"job": job_id})
     return job
 
 
@@ -161,13 +164,18 @@ def progress_of(job: PrintJob) -> JobProgress:
 def finished_file(job: PrintJob, fmt: str = "pdf", print_dir: str | Path | None = None) -> Path:
     """Return the path of a done job's file, or raise JobNotFinished / NotFound."""
     if job.status is not JobStatus.DONE:
-        raise JobNotFinished(f"print job {job.id} is {job.status.value}, not done")
+        raise JobNotFinished(
+            N_("print job %(job)s is %(status)s, not done"), params={"job": job.id, "status": Term(job.status.value)}
+        )
     if fmt not in job.format_list:
-        raise NotFound(f"print job {job.id} has no {fmt} file")
+        raise NotFound(N_("print job %(job)s has no %(format)s file"), params={"job": job.id, "format": fmt})
     directory = Path(print_dir if print_dir is not None else current_app.config["PRINT_DIR"])
     path = directory / services.file_name(job.batch_id, job.layout, job.ecc, fmt)
     if not path.is_file():
-        raise NotFound(f"the {fmt} file of print job {job.id} is gone; ask for it again")
+        raise NotFound(
+            N_("the %(format)s file of print job %(job)s is gone; ask for it again"),
+            params={"format": fmt, "job": job.id},
+        )
     return path
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from traceability.audit import services as audit
 from traceability.errors import ConfigurationError, Conflict, ValidationError
+from traceability.i18n_markers import N_
 from traceability.printing.layouts import LAYOUTS, Layout
 from traceability.printing.printerfiles import write_csv, write_zip
 from traceability.printing.qrbatch import min_version
@@ -61,14 +62,22 @@ def check_layout(name: str) -> Layout:
     """Return the layout called name, or raise ValidationError naming the valid ones."""
     layout = LAYOUTS.get(name)
     if layout is None:
-        raise ValidationError(f"unknown layout '{name}'; choose one of: {', '.join(sorted(LAYOUTS))}", field="layout")
+        raise ValidationError(
+            N_("unknown layout '%(name)s'; choose one of: %(layouts)s"),
+            field="layout",
+            params={"name": name, "layouts": ", ".join(sorted(LAYOUTS))},
+        )
     return layout
 
 
 def check_ecc(ecc: str) -> str:
     """Return the error-correction level, or raise ValidationError."""
     if ecc not in ECC_LEVELS:
-        raise ValidationError(f"error correction must be one of {', '.join(ECC_LEVELS)}, not '{ecc}'", field="ecc")
+        raise ValidationError(
+            N_("error correction must be one of %(levels)s, not '%(ecc)s'"),
+            field="ecc",
+            params={"levels": ", ".join(ECC_LEVELS), "ecc": ecc},
+        )
     return ecc
 
 
@@ -78,7 +87,9 @@ def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     unknown = sorted(wanted - set(FORMATS))
     if unknown or not wanted:
         raise ValidationError(
-            f"formats must be some of {', '.join(FORMATS)}; got {', '.join(unknown) or 'none'}", field="formats"
+            N_("formats must be some of %(formats)s; got %(unknown)s"),
+            field="formats",
+            params={"formats": ", ".join(FORMATS), "unknown": ", ".join(unknown) or "none"},
         )
     return tuple(f for f in FORMATS if f in wanted)
 
@@ -105,18 +116,21 @@ def batch_label(batch: Batch) -> str:
 def require_printable(batch: Batch) -> None:
     """Raise BatchNotPrintable unless the batch is issued and not revoked."""
     reasons = {
-        BatchStatus.REQUESTED: "has not been issued yet; approve the request first",
-        BatchStatus.REJECTED: "was rejected; it has no stamps",
-        BatchStatus.REVOKED: "is revoked; its stamps must not be printed",
+        BatchStatus.REQUESTED: N_("batch %(batch)s has not been issued yet; approve the request first"),
+        BatchStatus.REJECTED: N_("batch %(batch)s was rejected; it has no stamps"),
+        BatchStatus.REVOKED: N_("batch %(batch)s is revoked; its stamps must not be printed"),
     }
     if batch.status in reasons:
-        raise BatchNotPrintable(f"batch {batch.id} {reasons[batch.status]}")
+        raise BatchNotPrintable(reasons[batch.status], params={"batch": batch.id})
 
 
 def require_trusted_key(session: Session, batch: Batch) -> None:
     """Raise BatchNotPrintable if the key that signed the batch has since been marked compromised."""
     if batch.key_id is not None and key_or_404(session, batch.key_id).status is KeyStatus.COMPROMISED:
-        raise BatchNotPrintable(f"batch {batch.id} was signed by compromised key {batch.key_id}; revoke and reissue it")
+        raise BatchNotPrintable(
+            N_("batch %(batch)s was signed by compromised key %(key)s; revoke and reissue it"),
+            params={"batch": batch.id, "key": batch.key_id},
+        )
 
 
 def _detached(batch: Batch) -> Batch:
@@ -203,7 +217,7 @@ def outputs_under(directory: Path, batch_id: int, layout: str, ecc: str, formats
     wanted = check_formats(formats)
     zips = [f for f in wanted if f.startswith("zip-")]
     if len(zips) > 1:
-        raise ValidationError("ask for one ZIP format at a time (svg or png)", field="formats")
+        raise ValidationError(N_("ask for one ZIP format at a time (svg or png)"), field="formats")
 
     def path(fmt: str) -> Path:
         return directory / file_name(batch_id, layout, ecc, fmt)
@@ -298,10 +312,10 @@ def write_files(
     ecc = check_ecc(ecc)
     targets = outputs.targets()
     if not targets:
-        raise ValidationError("nothing to write: give at least one output file")
+        raise ValidationError(N_("nothing to write: give at least one output file"))
     resolved = [path.resolve() for _, path in targets]
     if len(set(resolved)) != len(resolved):
-        raise ValidationError("each output needs its own file name")
+        raise ValidationError(N_("each output needs its own file name"))
     count, total = source.count, source.count * len(targets)
     temporaries: list[Path] = []
     written: list[WrittenFile] = []

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from traceability.errors import ValidationError
+from traceability.i18n_markers import N_
 from traceability.registry.models import AuthorityLevel, Certification, CertificationStatus
 
 VALIDITY_MONTHS = 36
@@ -33,20 +34,26 @@ def valid_until(decision_date: date) -> date:
 def check(stars: int, score: Decimal, level: AuthorityLevel, decision_date: date) -> None:
     """Refuse a certification that the rules of the programme could not have produced."""
     if stars not in MIN_SCORE:
-        raise ValidationError("only 3, 4 or 5 stars are OCOP certified", field="stars")
+        raise ValidationError(N_("only 3, 4 or 5 stars are OCOP certified"), field="stars")
     if not Decimal(0) <= score <= Decimal(100):
-        raise ValidationError("the score is an average between 0 and 100", field="score")
+        raise ValidationError(N_("the score is an average between 0 and 100"), field="score")
     # The rubric's minimum requirements can hold a product below the star its score reaches,
     # but never lift it above: a score under the star's floor is an error.
     if score < MIN_SCORE[stars]:
-        raise ValidationError(f"{stars} stars need a score of at least {MIN_SCORE[stars]}, not {score}", field="score")
+        raise ValidationError(
+            N_("%(stars)s stars need a score of at least %(minimum)s, not %(score)s"),
+            field="score",
+            params={"stars": stars, "minimum": MIN_SCORE[stars], "score": score},
+        )
     if stars == 5 and level is not AuthorityLevel.NATIONAL:
-        raise ValidationError("5-star products are certified by the Ministry (national level)", field="authority_level")
+        raise ValidationError(
+            N_("5-star products are certified by the Ministry (national level)"), field="authority_level"
+        )
     if stars < 5 and level is AuthorityLevel.NATIONAL:
-        raise ValidationError("3- and 4-star products are certified by the province", field="authority_level")
+        raise ValidationError(N_("3- and 4-star products are certified by the province"), field="authority_level")
     if level is AuthorityLevel.DISTRICT and (stars != 3 or decision_date >= DISTRICT_CERTIFICATION_ENDED):
         raise ValidationError(
-            "a district could certify only 3 stars, and only before 2025-07-06", field="authority_level"
+            N_("a district could certify only 3 stars, and only before 2025-07-06"), field="authority_level"
         )
 
 

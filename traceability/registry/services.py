@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from traceability.db import utcnow
-from traceability.errors import Conflict, NotFound, ValidationError
+from traceability.errors import Conflict, NotFound, Term, ValidationError
+from traceability.i18n_markers import N_
 from traceability.registry import certification_rules, validation
 from traceability.registry.classification import is_product_set
 from traceability.registry.models import (
@@ -35,6 +36,10 @@ from traceability.registry.models import (
 from traceability.registry.places import province_name
 
 E = TypeVar("E", bound=Enum)
+
+
+# Certification states as ProductNotCertified names them, translated when shown (errors.Term).
+CERTIFICATION_STATES = (N_("recognized"), N_("expired"), N_("in_reevaluation"), N_("revoked"), N_("superseded"))
 
 
 class ProductNotCertified(Conflict):
@@ -110,7 +115,11 @@ def _enum(enum_class: type[E], value: str | None, field_name: str) -> E:
         return enum_class(value)
     except ValueError as error:
         choices = ", ".join(str(m.value) for m in enum_class)
-        raise ValidationError(f"{field_name.replace('_', ' ')} must be one of: {choices}", field=field_name) from error
+        raise ValidationError(
+            N_("%(field)s must be one of: %(choices)s"),
+            field=field_name,
+            params={"field": validation.field_name(field_name), "choices": choices},
+        ) from error
 
 
 def _decimal(value: Decimal | str | float | None, field_name: str) -> Decimal | None:
@@ -119,21 +128,29 @@ def _decimal(value: Decimal | str | float | None, field_name: str) -> Decimal | 
     try:
         number = Decimal(str(value))
     except InvalidOperation as error:
-        raise ValidationError(f"{field_name.replace('_', ' ')} must be a number", field=field_name) from error
+        raise ValidationError(
+            N_("%(field)s must be a number"), field=field_name, params={"field": validation.field_name(field_name)}
+        ) from error
     if not number.is_finite():
-        raise ValidationError(f"{field_name.replace('_', ' ')} must be a number", field=field_name)
+        raise ValidationError(
+            N_("%(field)s must be a number"), field=field_name, params={"field": validation.field_name(field_name)}
+        )
     return number
 
 
 def _address(scheme_value: str, province_code: str, province: str, district: str | None) -> tuple[AddressScheme, str]:
     scheme = _enum(AddressScheme, scheme_value, "address_scheme")
     if not (len(province_code) == 2 and province_code.isdigit()):
-        raise ValidationError("province code is the 2-digit official code, e.g. 58", field="province_code")
+        raise ValidationError(N_("province code is the 2-digit official code, e.g. 58"), field="province_code")
     if scheme is AddressScheme.Y2025 and district:
-        raise ValidationError("addresses under the 2025 scheme have no district", field="district")
+        raise ValidationError(N_("addresses under the 2025 scheme have no district"), field="district")
     name = province.strip() or province_name(scheme.value, province_code)
     if not name:
-        raise ValidationError(f"unknown province code {province_code}: give the province name", field="province")
+        raise ValidationError(
+            N_("unknown province code %(code)s: give the province name"),
+            field="province",
+            params={"code": province_code},
+        )
     return scheme, name
 
 
@@ -156,7 +173,7 @@ def product_or_404(session: Session, code: str) -> Product:
     """Return the product with this code or raise NotFound."""
     product = product_by_code(session, code)
     if product is None:
-        raise NotFound(f"no product has the code '{code}'")
+        raise NotFound(N_("no product has the code '%(code)s'"), params={"code": code})
     return product
 
 
@@ -171,7 +188,11 @@ def save_producer(session: Session, data: ProducerData, *, is_demo: bool = False
     if tax_code:
         other = session.scalar(select(Producer).where(Producer.tax_code == tax_code, Producer.code != code))
         if other is not None:
-            raise Conflict(f"tax code {tax_code} already belongs to producer {other.code}", field="tax_code")
+            raise Conflict(
+                N_("tax code %(tax_code)s already belongs to producer %(producer)s"),
+                field="tax_code",
+                params={"tax_code": tax_code, "producer": other.code},
+            )
     name = validation.required_text(data.name, "name")
     producer = producer_by_code(session, code) or Producer(code=code)
     producer.name = name
@@ -201,18 +222,22 @@ def save_area(session: Session, data: AreaData, *, is_demo: bool = False) -> Mat
     for producer_code in data.producers:
         producer = producer_by_code(session, producer_code)
         if producer is None:
-            raise ValidationError(f"area {code} names unknown producer '{producer_code}'", field="producers")
+            raise ValidationError(
+                N_("area %(area)s names unknown producer '%(producer)s'"),
+                field="producers",
+                params={"area": code, "producer": producer_code},
+            )
         producers.append(producer)
     size = _decimal(data.size_ha, "size_ha")
     if size is not None and size <= 0:
-        raise ValidationError("size in hectares must be greater than 0", field="size_ha")
+        raise ValidationError(N_("size in hectares must be greater than 0"), field="size_ha")
     latitude, longitude = _decimal(data.latitude, "latitude"), _decimal(data.longitude, "longitude")
     if (latitude is None) != (longitude is None):
-        raise ValidationError("give both latitude and longitude, or neither", field="latitude")
+        raise ValidationError(N_("give both latitude and longitude, or neither"), field="latitude")
     if latitude is not None and not Decimal(-90) <= latitude <= Decimal(90):
-        raise ValidationError("latitude must be between -90 and 90", field="latitude")
+        raise ValidationError(N_("latitude must be between -90 and 90"), field="latitude")
     if longitude is not None and not Decimal(-180) <= longitude <= Decimal(180):
-        raise ValidationError("longitude must be between -180 and 180", field="longitude")
+        raise ValidationError(N_("longitude must be between -180 and 180"), field="longitude")
     area = area_by_code(session, code) or MaterialArea(code=code)
     area.name = validation.required_text(data.name, "name")
     area.material = validation.required_text(data.material, "material", 200)
@@ -241,19 +266,31 @@ def save_product(session: Session, data: ProductData, *, is_demo: bool = False) 
     code = validation.code(data.code)
     producer = producer_by_code(session, data.producer)
     if producer is None:
-        raise ValidationError(f"unknown producer '{data.producer}'", field="producer")
+        raise ValidationError(
+            N_("unknown producer '%(producer)s'"), field="producer", params={"producer": data.producer}
+        )
     if not is_product_set(data.product_set):
-        raise ValidationError(f"unknown product set '{data.product_set}'", field="product_set")
+        raise ValidationError(
+            N_("unknown product set '%(product_set)s'"), field="product_set", params={"product_set": data.product_set}
+        )
     gtin = validation.gtin(data.gtin) if data.gtin else None
     if gtin:
         other = session.scalar(select(Product).where(Product.gtin == gtin, Product.code != code))
         if other is not None:
-            raise Conflict(f"GTIN {gtin} already belongs to product {other.code}", field="gtin")
+            raise Conflict(
+                N_("GTIN %(gtin)s already belongs to product %(product)s"),
+                field="gtin",
+                params={"gtin": gtin, "product": other.code},
+            )
     areas = []
     for area_code in data.areas:
         area = area_by_code(session, area_code)
         if area is None:
-            raise ValidationError(f"product {code} names unknown area '{area_code}'", field="areas")
+            raise ValidationError(
+                N_("product %(product)s names unknown area '%(area)s'"),
+                field="areas",
+                params={"product": code, "area": area_code},
+            )
         areas.append(area)
     product = product_by_code(session, code) or Product(code=code)
     product.name = validation.required_text(data.name, "name")
@@ -287,11 +324,11 @@ def add_certification(
     level = _enum(AuthorityLevel, data.authority_level, "authority_level")
     score = _decimal(data.score, "score")
     if score is None:
-        raise ValidationError("score is required", field="score")
+        raise ValidationError(N_("score is required"), field="score")
     try:
         stars = int(data.stars)
     except (TypeError, ValueError) as error:
-        raise ValidationError("stars must be 3, 4 or 5", field="stars") from error
+        raise ValidationError(N_("stars must be 3, 4 or 5"), field="stars") from error
     certification_rules.check(stars, score, level, data.decision_date)
     for earlier in product.certifications:
         live = earlier.status in (CertificationStatus.RECOGNIZED, CertificationStatus.IN_REEVALUATION)
@@ -344,11 +381,22 @@ def require_stampable(product: Product, day: date) -> Certification:
         return certification
     latest = latest_certification(product)
     if latest is None:
-        raise ProductNotCertified(f"product {product.code} has no OCOP certification; stamps need 3 stars or more")
+        raise ProductNotCertified(
+            N_("product %(product)s has no OCOP certification; stamps need 3 stars or more"),
+            params={"product": product.code},
+        )
     status = certification_rules.effective_status(latest, day)
     raise ProductNotCertified(
-        f"product {product.code}'s certification {latest.decision_number} is {status.value} "
-        f"(valid until {latest.valid_until.isoformat()}); stamps need a valid certification"
+        N_(
+            "product %(product)s's certification %(decision)s is %(status)s (valid until %(valid_until)s); "
+            "stamps need a valid certification"
+        ),
+        params={
+            "product": product.code,
+            "decision": latest.decision_number,
+            "status": Term(status.value),
+            "valid_until": latest.valid_until.isoformat(),
+        },
     )
 
 

@@ -8,9 +8,37 @@ from stdnum import ean
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
 
-from traceability.errors import ValidationError
+from traceability.errors import Term, ValidationError
+from traceability.i18n_markers import N_
 
 _PERSONAL_ID = re.compile(r"[0-9]{12}")
+
+# The registry's input fields as messages name them ("short_name" is "short name"), translated when shown.
+FIELD_NAMES = (
+    N_("address scheme"),
+    N_("application type"),
+    N_("authority"),
+    N_("authority level"),
+    N_("code scope"),
+    N_("code status"),
+    N_("commune"),
+    N_("decision number"),
+    N_("latitude"),
+    N_("longitude"),
+    N_("material"),
+    N_("name"),
+    N_("reason"),
+    N_("score"),
+    N_("short name"),
+    N_("size ha"),
+    N_("status"),
+    N_("type"),
+)
+
+
+def field_name(field: str) -> Term:
+    """Return how a message names the input field (a msgid translated along with the message)."""
+    return Term(field.replace("_", " "))
 
 
 def tax_code(value: str, *, household: bool = False) -> str:
@@ -24,30 +52,44 @@ def tax_code(value: str, *, household: bool = False) -> str:
     try:
         return str(mst.validate(compact))
     except StdnumError as error:
-        hint = " or a 12-digit personal ID" if household else ""
-        raise ValidationError(
-            f"'{value}' is not a valid tax code (10 digits with a correct check digit, or 13 as 0123456789-001"
-            f"{hint}): {error}",
-            field="tax_code",
-        ) from error
+        message = (
+            N_(
+                "'%(value)s' is not a valid tax code (10 digits with a correct check digit, or 13 as "
+                "0123456789-001 or a 12-digit personal ID): %(error)s"
+            )
+            if household
+            else N_(
+                "'%(value)s' is not a valid tax code (10 digits with a correct check digit, or 13 as "
+                "0123456789-001): %(error)s"
+            )
+        )
+        raise ValidationError(message, field="tax_code", params={"value": value, "error": str(error)}) from error
 
 
 def gtin(value: str) -> str:
     """Validate a GTIN-8/12/13/14 and its check digit."""
     compact = re.sub(r"\s", "", value)
     if len(compact) not in (8, 12, 13, 14):
-        raise ValidationError(f"'{value}' is not a GTIN: it needs 8, 12, 13 or 14 digits", field="gtin")
+        raise ValidationError(
+            N_("'%(value)s' is not a GTIN: it needs 8, 12, 13 or 14 digits"), field="gtin", params={"value": value}
+        )
     try:
         return str(ean.validate(compact))
     except StdnumError as error:
-        raise ValidationError(f"'{value}' is not a valid GTIN: {error}", field="gtin") from error
+        raise ValidationError(
+            N_("'%(value)s' is not a valid GTIN: %(error)s"), field="gtin", params={"value": value, "error": str(error)}
+        ) from error
 
 
 def code(value: str, field: str = "code") -> str:
     """Validate one of our own record codes: letters, digits and dashes, 2 to 40 characters."""
     compact = value.strip().upper()
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9\-]{1,39}", compact):
-        raise ValidationError(f"'{value}' is not a valid code: use 2-40 letters, digits or dashes", field=field)
+        raise ValidationError(
+            N_("'%(value)s' is not a valid code: use 2-40 letters, digits or dashes"),
+            field=field,
+            params={"value": value},
+        )
     return compact
 
 
@@ -55,7 +97,11 @@ def required_text(value: str | None, field: str, max_length: int = 300) -> str:
     """Return stripped text, refusing empty or over-long values."""
     text = (value or "").strip()
     if not text:
-        raise ValidationError(f"{field.replace('_', ' ')} is required", field=field)
+        raise ValidationError(N_("%(field)s is required"), field=field, params={"field": field_name(field)})
     if len(text) > max_length:
-        raise ValidationError(f"{field.replace('_', ' ')} is longer than {max_length} characters", field=field)
+        raise ValidationError(
+            N_("%(field)s is longer than %(max_length)s characters"),
+            field=field,
+            params={"field": field_name(field), "max_length": max_length},
+        )
     return text

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from traceability.audit import services as audit
 from traceability.db import utcnow
-from traceability.errors import Conflict, NotFound, ValidationError
+from traceability.errors import Conflict, NotFound, Term, ValidationError
+from traceability.i18n_markers import N_
 from traceability.registry.models import Product
 from traceability.registry.services import require_stampable
 from traceability.stamps import serials
@@ -22,6 +23,17 @@ from traceability.stamps.keys import active_key
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState, StampRange
 from traceability.stamps.signing import sign_body
+
+# The names of batch and stamp states, translated where an error names one (errors.Term).
+STATE_NAMES = (
+    N_("requested"),
+    N_("rejected"),
+    N_("issued"),
+    N_("revoked"),
+    N_("printed"),
+    N_("activated"),
+    N_("voided"),
+)
 
 
 class BatchNotIssued(Conflict):
@@ -91,20 +103,21 @@ def batch_or_404(session: Session, batch_id: int) -> Batch:
     """Return the batch or raise NotFound."""
     batch = session.get(Batch, batch_id)
     if batch is None:
-        raise NotFound(f"there is no batch {batch_id}")
+        raise NotFound(N_("there is no batch %(batch)s"), params={"batch": batch_id})
     return batch
 
 
 def check_quantity(quantity: int, maximum: int) -> int:
     """Refuse a quantity outside 1..maximum, saying what to do instead."""
     if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise ValidationError("quantity must be a whole number", field="quantity")
+        raise ValidationError(N_("quantity must be a whole number"), field="quantity")
     if quantity < 1:
-        raise ValidationError("quantity must be at least 1", field="quantity")
+        raise ValidationError(N_("quantity must be at least 1"), field="quantity")
     if quantity > maximum:
         raise ValidationError(
-            f"quantity {quantity:,} is above the limit of {maximum:,} a batch; split it into several batches",
+            N_("quantity %(quantity)s is above the limit of %(maximum)s a batch; split it into several batches"),
             field="quantity",
+            params={"quantity": f"{quantity:,}", "maximum": f"{maximum:,}"},
         )
     return quantity
 
@@ -113,9 +126,9 @@ def check_options(options: BatchOptions) -> BatchOptions:
     """Refuse lot codes and dates that cannot be printed or make no sense."""
     lot = (options.lot or "").strip() or None
     if lot is not None and (len(lot) > 60 or not lot.isprintable()):
-        raise ValidationError("the lot code must be printable text of at most 60 characters", field="lot")
+        raise ValidationError(N_("the lot code must be printable text of at most 60 characters"), field="lot")
     if options.production_date and options.expiry_date and options.expiry_date < options.production_date:
-        raise ValidationError("the expiry date is before the production date", field="expiry_date")
+        raise ValidationError(N_("the expiry date is before the production date"), field="expiry_date")
     return BatchOptions(lot, options.production_date, options.expiry_date, options.layout)
 
 
@@ -160,7 +173,7 @@ def _lock(session: Session, batch: Batch) -> Batch:
         .execution_options(populate_existing=True)
     )
     if locked is None:
-        raise NotFound(f"there is no batch {batch.id}")
+        raise NotFound(N_("there is no batch %(batch)s"), params={"batch": batch.id})
     return locked
 
 
@@ -171,8 +184,10 @@ def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today:
     """
     locked = _lock(session, batch)
     if locked.status is not BatchStatus.REQUESTED:
-        state = locked.status.value
-        raise Conflict(f"batch {batch.id} is {state}, not waiting for approval")
+        raise Conflict(
+            N_("batch %(batch)s is %(state)s, not waiting for approval"),
+            params={"batch": batch.id, "state": Term(locked.status.value)},
+        )
     before = snapshot(locked)
     certification = require_stampable(locked.product, today)
     key = active_key(session)
@@ -214,9 +229,12 @@ def reject(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
     """Turn down a request with a reason the producer will read."""
     batch = _lock(session, batch)
     if batch.status is not BatchStatus.REQUESTED:
-        raise Conflict(f"batch {batch.id} is {batch.status.value}, not waiting for approval")
+        raise Conflict(
+            N_("batch %(batch)s is %(state)s, not waiting for approval"),
+            params={"batch": batch.id, "state": Term(batch.status.value)},
+        )
     if not reason.strip():
-        raise ValidationError("give the producer a reason for the rejection", field="reason")
+        raise ValidationError(N_("give the producer a reason for the rejection"), field="reason")
     before = snapshot(batch)
     batch.status, batch.decided_at, batch.decided_by = BatchStatus.REJECTED, utcnow(), actor
     batch.decision_reason = reason.strip()
@@ -229,9 +247,12 @@ def revoke(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
     """Withdraw every stamp of an issued batch."""
     batch = _lock(session, batch)
     if batch.status is not BatchStatus.ISSUED:
-        raise Conflict(f"batch {batch.id} is {batch.status.value}; only an issued batch can be revoked")
+        raise Conflict(
+            N_("batch %(batch)s is %(state)s; only an issued batch can be revoked"),
+            params={"batch": batch.id, "state": Term(batch.status.value)},
+        )
     if not reason.strip():
-        raise ValidationError("a revocation needs a reason", field="reason")
+        raise ValidationError(N_("a revocation needs a reason"), field="reason")
     before = snapshot(batch)
     batch.status, batch.revoked_at, batch.revocation_reason = BatchStatus.REVOKED, utcnow(), reason.strip()
     session.flush()
@@ -242,7 +263,7 @@ def revoke(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
 def stamp_body(batch: Batch, sequence: int) -> StampBody:
     """Return the body of one stamp of an issued batch (deterministic: a reprint is identical)."""
     if batch.status is BatchStatus.REQUESTED or batch.secret is None or batch.key_id is None:
-        raise BatchNotIssued(f"batch {batch.id} has not been issued")
+        raise BatchNotIssued(N_("batch %(batch)s has not been issued"), params={"batch": batch.id})
     assert batch.stars is not None
     assert batch.valid_until_month is not None
     return StampBody(
@@ -261,9 +282,12 @@ def signing_key_for(session: Session, store: KeyStore, batch: Batch) -> Ed25519P
     from traceability.stamps.keys import key_or_404
 
     if batch.key_id is None:
-        raise BatchNotIssued(f"batch {batch.id} has not been issued")
+        raise BatchNotIssued(N_("batch %(batch)s has not been issued"), params={"batch": batch.id})
     if key_or_404(session, batch.key_id).status is KeyStatus.COMPROMISED:
-        raise Conflict(f"batch {batch.id} was signed by compromised key {batch.key_id}; revoke and reissue it")
+        raise Conflict(
+            N_("batch %(batch)s was signed by compromised key %(key)s; revoke and reissue it"),
+            params={"batch": batch.id, "key": batch.key_id},
+        )
     return store.load(batch.key_id)
 
 
@@ -273,7 +297,10 @@ def stamps(
     """Yield the signed stamps [start, end) of an issued batch."""
     end = batch.quantity if end is None else end
     if not 0 <= start <= end <= batch.quantity:
-        raise ValidationError(f"stamps {start}..{end} are outside batch {batch.id} (0..{batch.quantity})")
+        raise ValidationError(
+            N_("stamps %(start)s..%(end)s are outside batch %(batch)s (0..%(quantity)s)"),
+            params={"start": start, "end": end, "batch": batch.id, "quantity": batch.quantity},
+        )
     assert batch.secret is not None
     for sequence in range(start, end):
         token = sign_body(private_key, stamp_body(batch, sequence))
@@ -304,11 +331,15 @@ def change_range(
     """
     locked = _lock(session, batch)
     if locked.status is not BatchStatus.ISSUED:
-        raise BatchNotIssued(f"batch {locked.id} is {locked.status.value}; its stamps cannot change state")
+        raise BatchNotIssued(
+            N_("batch %(batch)s is %(state)s; its stamps cannot change state"),
+            params={"batch": locked.id, "state": Term(locked.status.value)},
+        )
     if not 0 <= start < end <= locked.quantity:
         raise ValidationError(
-            f"the range must lie within the batch's stamps 0..{locked.quantity - 1} (start ≤ last)",
+            N_("the range must lie within the batch's stamps 0..%(last)s (start ≤ last)"),
             field="start",
+            params={"last": locked.quantity - 1},
         )
     before = snapshot(locked)
     segments: list[tuple[int, int, RangeState, StampRange | None]] = []
@@ -319,8 +350,13 @@ def change_range(
             continue
         if current.state is not new_state and new_state not in TRANSITIONS[current.state]:
             raise InvalidTransition(
-                f"stamps {overlap_start}..{overlap_end - 1} are {current.state.value} and cannot become "
-                f"{new_state.value}"
+                N_("stamps %(first)s..%(last)s are %(state)s and cannot become %(new_state)s"),
+                params={
+                    "first": overlap_start,
+                    "last": overlap_end - 1,
+                    "state": Term(current.state.value),
+                    "new_state": Term(new_state.value),
+                },
             )
         if current.start < overlap_start:
             segments.append((current.start, overlap_start, current.state, current))

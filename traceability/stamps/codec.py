@@ -19,8 +19,10 @@ level M, behind a prefix of up to 24 characters.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from traceability.errors import DomainError
 
@@ -46,9 +48,9 @@ class TokenRejected(DomainError):
     status = 400
     code = "malformed"
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: str, *, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(reason, params=params)
+        self.reason = self.message
 
 
 @dataclass(frozen=True, slots=True)
