@@ -130,6 +130,17 @@ def signing_key(session: Session, store: Any) -> Any:
     return key
 
 
+@pytest.fixture
+def publication_key(session: Session, store: Any, signing_key: Any) -> Any:
+    """Create and commit an active publication key (after the stamp key, as `traceability init` does)."""
+    from traceability.stamps.keys import generate_key
+    from traceability.stamps.models import KeyPurpose
+
+    key = generate_key(session, store, purpose=KeyPurpose.PUBLICATION)
+    session.commit()
+    return key
+
+
 class Factory:
     """Small builders for registry records, each committed so other sessions see them."""
 

@@ -38,10 +38,11 @@ def main() -> None:
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create or upgrade the database and make sure a signing key exists."""
+    """Create or upgrade the database and make sure a stamp key and a publication key exist."""
     from traceability.schema import upgrade_database
     from traceability.stamps import keys
     from traceability.stamps.keystore import store_from_config
+    from traceability.stamps.models import KeyPurpose
 
     upgrade_database(current_app.config["DATABASE_URL"])
     store = store_from_config(current_app.config)
@@ -50,9 +51,18 @@ def init_command() -> None:
             adopted = keys.adopt_stored_keys(session, store)
             for key in adopted:
                 click.echo(f"Registered key {key.id} found in {store.directory}.")
-            if not keys.list_keys(session):
+            purposes = {key.purpose for key in keys.list_keys(session)}
+            if KeyPurpose.STAMP not in purposes:
                 key = keys.generate_key(session, store, note="development key created by 'traceability init'")
                 click.echo(f"Created signing key {key.id} in {store.path(key.id)} (mode 0600).")
+            if KeyPurpose.PUBLICATION not in purposes:
+                key = keys.generate_key(
+                    session, store, note="created by 'traceability init'", purpose=KeyPurpose.PUBLICATION
+                )
+                click.echo(
+                    f"Created publication key {key.id} (signs the trust list and revocation bundle) in "
+                    f"{store.path(key.id, key.purpose.value)} (mode 0600)."
+                )
     except DomainError as error:
         fail(error)
     click.echo("Database is up to date.")

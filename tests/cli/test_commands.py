@@ -29,11 +29,15 @@ def test_init_creates_a_private_key_once(runner: Any, keys_dir: Path) -> None:
     first = runner.invoke(args=["init"])
     assert first.exit_code == 0, first.output
     assert "Created signing key 1" in first.output
-    (key_file,) = keys_dir.glob("*.pem")
+    assert "Created publication key 2" in first.output
+    (key_file,) = keys_dir.glob("ocop-ed25519-*.pem")
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    (publication_file,) = keys_dir.glob("ocop-publication-*.pem")
+    assert publication_file.name == "ocop-publication-2.pem"
+    assert stat.S_IMODE(os.stat(publication_file).st_mode) == 0o600
     second = runner.invoke(args=["init"])
-    assert "Created signing key" not in second.output
-    assert len(list(keys_dir.glob("*.pem"))) == 1
+    assert "Created signing key" not in second.output and "Created publication key" not in second.output
+    assert len(list(keys_dir.glob("*.pem"))) == 2
 
 
 def test_products_and_producers_json(runner: Any, demo: None) -> None:
@@ -136,17 +140,68 @@ def test_range_commands_and_keys(runner: Any, demo: None) -> None:
     again = runner.invoke(args=["batch", "activate", str(batch), "--from", "5", "--to", "5"])
     assert again.exit_code != 0 and "voided and cannot become activated" in again.output
     rotated = runner.invoke(args=["keys", "rotate"])
-    assert "Key 2 is now active" in rotated.output
+    assert "Key 3 is now active" in rotated.output  # key 2 is the publication key 'init' created
     listed = lines_json(runner.invoke(args=["keys", "list", "--json"]).output)
-    assert [(k["kid"], k["status"]) for k in listed] == [(1, "retired"), (2, "active")]
+    assert [(k["kid"], k["purpose"], k["status"]) for k in listed] == [
+        (1, "stamp", "retired"),
+        (2, "publication", "active"),
+        (3, "stamp", "active"),
+    ]
 
 
 def test_compromising_the_active_key_activates_a_replacement(runner: Any, demo: None, client: Any) -> None:
     result = runner.invoke(args=["keys", "compromise", "1", "--at", "2026-01-01T00:00:00+07:00", "--note", "leak"])
     assert result.exit_code == 0, result.output
-    assert "key 2 is active now" in result.output
+    assert "key 3 is active now" in result.output
     listed = lines_json(runner.invoke(args=["keys", "list", "--json"]).output)
-    assert [(k["kid"], k["status"]) for k in listed] == [(1, "compromised"), (2, "active")]
+    assert [(k["kid"], k["purpose"], k["status"]) for k in listed] == [
+        (1, "stamp", "compromised"),
+        (2, "publication", "active"),
+        (3, "stamp", "active"),
+    ]
     # Offline verifiers learn of the compromise from documents that still get signed.
     assert client.get("/api/v1/revocations").status_code == 200
     assert client.get("/.well-known/ocop-trust-list.json").status_code == 200
+
+
+def test_publication_key_rotation_and_compromise(runner: Any, demo: None, client: Any, keys_dir: Path) -> None:
+    rotated = runner.invoke(args=["keys", "generate", "--purpose", "publication"])
+    assert rotated.exit_code == 0, rotated.output
+    assert "Publication key 3 is now active" in rotated.output
+    assert stat.S_IMODE(os.stat(keys_dir / "ocop-publication-3.pem").st_mode) == 0o600
+    assert client.get("/.well-known/ocop-trust-list.json").get_json()["signature"]["kid"] == "3"
+    result = runner.invoke(args=["keys", "compromise", "3", "--at", "2026-01-01T00:00:00+07:00", "--note", "leak"])
+    assert result.exit_code == 0, result.output
+    assert "active publication key: key 4 is active now" in result.output
+    listed = lines_json(runner.invoke(args=["keys", "list", "--json"]).output)
+    assert [(k["kid"], k["purpose"], k["status"], k["private_key_present"]) for k in listed] == [
+        (1, "stamp", "active", True),
+        (2, "publication", "retired", True),
+        (3, "publication", "compromised", True),
+        (4, "publication", "active", True),
+    ]
+    assert client.get("/api/v1/revocations").get_json()["signature"]["kid"] == "4"
+    # Stamps are still signed by the stamp key, never by a publication key.
+    product = next(p for p in lines_json(runner.invoke(args=["products", "--json"]).output) if p["certified"])
+    issued = runner.invoke(args=["batch", "issue", "--product", product["code"], "--quantity", "5", "--json"])
+    assert issued.exit_code == 0, issued.output
+    shown = json.loads(runner.invoke(args=["batch", "show", str(lines_json(issued.output)[0]["batch"])]).output)
+    assert shown["key"] == 1
+
+
+def test_init_adopts_stored_publication_keys(runner: Any, keys_dir: Path, app: Any) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from traceability.stamps.keystore import store_from_config
+
+    store = store_from_config(app.config)
+    store.save(4, Ed25519PrivateKey.generate())
+    store.save(6, Ed25519PrivateKey.generate(), "publication")
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "Created" not in result.output
+    listed = lines_json(runner.invoke(args=["keys", "list", "--json"]).output)
+    assert [(k["kid"], k["purpose"], k["status"]) for k in listed] == [
+        (4, "stamp", "active"),
+        (6, "publication", "active"),
+    ]

@@ -44,7 +44,7 @@ class Stamped:
 
 
 @pytest.fixture
-def stamped(session: Any, store: Any, signing_key: Any, factory: Any) -> Stamped:
+def stamped(session: Any, store: Any, signing_key: Any, publication_key: Any, factory: Any) -> Stamped:
     """Return an issued batch of 30 stamps of a 4-star product, 0..19 activated."""
     producer = factory.producer("NT-P01", name="Hợp tác xã Nho Phước Thuận", short_name="HTX Phước Thuận")
     product = factory.product("NT-SP01", producer=producer, name="Nho xanh Ninh Thuận")
@@ -456,7 +456,7 @@ def test_revoking_the_whole_batch_goes_through_the_existing_office_action(
 
 
 def test_offline_kit_links_the_published_files_and_the_command(
-    app: Any, auth: Any, client: Any, signing_key: Any
+    app: Any, auth: Any, client: Any, signing_key: Any, publication_key: Any
 ) -> None:
     office(auth)
     html = client.get("/office/offline-kit?lang=en").get_data(as_text=True)
@@ -471,7 +471,13 @@ def test_offline_kit_links_the_published_files_and_the_command(
 def test_offline_kit_without_a_signing_key_says_why(auth: Any, client: Any) -> None:
     office(auth)
     html = client.get("/office/offline-kit?lang=en").get_data(as_text=True)
-    assert "no active signing key" in html
+    assert "no active publication key" in html
+
+
+def test_offline_kit_without_a_publication_key_says_why(auth: Any, client: Any, signing_key: Any) -> None:
+    office(auth)
+    html = client.get("/office/offline-kit?lang=en").get_data(as_text=True)
+    assert "no active publication key" in html and "keys generate --purpose publication" in html
 
 
 # --- In a browser -----------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_errors_are_json(api: Any, client: Any) -> None:
     assert unknown.status_code == 404 and unknown.is_json and unknown.get_json()["message"]
 
 
-def test_keys_trust_list_and_revocations(api: Any, issued: Any) -> None:
+def test_keys_trust_list_and_revocations(api: Any, issued: Any, publication_key: Any) -> None:
     assert api("/.well-known/jwks.json").get_json()["keys"][0]["kid"] == "1"
     trust = api("/.well-known/ocop-trust-list.json").get_json()
     assert trust["payload"]["keys"][0]["status"] == "active"

@@ -29,7 +29,7 @@ from traceability.verification.verdicts import Verdict, check_offline
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 PRIVATE = Ed25519PrivateKey.generate()
-RING = {7: TrustedKey(7, PRIVATE.public_key())}
+RING = {7: TrustedKey(7, PRIVATE.public_key(), purpose="publication")}
 
 
 def bundle(**lists: Any) -> dict[str, Any]:
@@ -77,8 +77,24 @@ def test_a_trust_list_signature_never_passes_as_a_bundle() -> None:
 
 
 def test_a_compromised_key_cannot_vouch_for_a_bundle() -> None:
-    ring = {7: TrustedKey(7, PRIVATE.public_key(), status="compromised", compromised_at=NOW, last_trusted_batch_id=1)}
+    ring = {
+        7: TrustedKey(
+            7,
+            PRIVATE.public_key(),
+            status="compromised",
+            purpose="publication",
+            compromised_at=NOW,
+            last_trusted_batch_id=1,
+        )
+    }
     with pytest.raises(SignedDocumentError, match="compromised"):
+        open_document(bundle(), ring, REVOCATIONS_CONTEXT, REVOCATIONS_TYPE)
+
+
+def test_a_stamp_key_cannot_vouch_for_a_bundle() -> None:
+    # Whoever steals a stamp key must not be able to sign a clean bundle that omits the theft.
+    ring = {7: TrustedKey(7, PRIVATE.public_key(), purpose="stamp")}
+    with pytest.raises(SignedDocumentError, match="not a publication key"):
         open_document(bundle(), ring, REVOCATIONS_CONTEXT, REVOCATIONS_TYPE)
 
 
@@ -113,7 +129,7 @@ def test_bundle_applied_offline(session: Any, issued: Any) -> None:
     assert verdicts(keys=[{"kid": "1", "last_trusted_batch": batch_id}]) == ["genuine"]
 
 
-def test_published_bundle_reflects_the_registry(client: Any, session: Any, issued: Any) -> None:
+def test_published_bundle_reflects_the_registry(client: Any, session: Any, issued: Any, publication_key: Any) -> None:
     batch = issued.batch
     batches.change_range(session, batch, 12, 14, RangeState.VOIDED, actor="t", reason="torn")
     batches.change_range(session, batch, 16, 18, RangeState.PRINTED, actor="t")
@@ -130,9 +146,19 @@ def test_published_bundle_reflects_the_registry(client: Any, session: Any, issue
     assert opened["products"] == [batch.product_id]
     trust = client.get("/.well-known/ocop-trust-list.json").get_json()
     assert open_document(trust, keys.keyring(session), TRUST_LIST_CONTEXT, TRUST_LIST_TYPE)["keys"][0]["kid"] == "1"
+    assert trust["signature"]["kid"] == document["signature"]["kid"] == str(publication_key.id)
+    assert [(k["kid"], k["purpose"]) for k in trust["payload"]["keys"]] == [("1", "stamp"), ("2", "publication")]
 
 
-def test_cli_offline_with_a_revocation_bundle(runner: Any, session: Any, issued: Any, tmp_path: Path) -> None:
+def test_publication_needs_a_publication_key(client: Any, session: Any, issued: Any) -> None:
+    for path in ("/api/v1/revocations", "/.well-known/ocop-trust-list.json"):
+        response = client.get(path)
+        assert response.status_code == 409 and response.get_json()["error"] == "no_publication_key"
+
+
+def test_cli_offline_with_a_revocation_bundle(
+    runner: Any, session: Any, issued: Any, publication_key: Any, tmp_path: Path
+) -> None:
     jwks_file, bundle_file = tmp_path / "keys.json", tmp_path / "revocations.json"
     jwks_file.write_text(json.dumps(jwks(keys.keyring(session).values())))
     batches.change_range(session, issued.batch, 4, 5, RangeState.REVOKED, actor="t", reason="stolen roll")
@@ -156,7 +182,9 @@ def test_cli_offline_with_a_revocation_bundle(runner: Any, session: Any, issued:
     assert refused.exit_code == 1 and "cannot be trusted" in refused.output  # altered: the signature fails
 
 
-def test_cli_refuses_a_stale_bundle(runner: Any, app: Any, session: Any, issued: Any, tmp_path: Path) -> None:
+def test_cli_refuses_a_stale_bundle(
+    runner: Any, app: Any, session: Any, issued: Any, publication_key: Any, tmp_path: Path
+) -> None:
     jwks_file, bundle_file = tmp_path / "keys.json", tmp_path / "revocations.json"
     jwks_file.write_text(json.dumps(jwks(keys.keyring(session).values())))
     app.config["REVOCATIONS_MAX_AGE_SECONDS"] = 0
@@ -189,3 +217,30 @@ def test_cli_online_reports_suspicious_without_recording(runner: Any, session: A
     assert session.query(Scan).count() == 10
     elsewhere = runner.invoke(args=["verify", "--json", "https://evil.example/v/" + issued.stamps()[1].token])
     assert json.loads(elsewhere.output)["reasons"]["suspicious"].startswith("this code points to evil.example")
+
+
+def test_cli_refuses_a_bundle_signed_by_a_stamp_key(
+    runner: Any, session: Any, store: Any, issued: Any, publication_key: Any, tmp_path: Path
+) -> None:
+    jwks_file, bundle_file = tmp_path / "keys.json", tmp_path / "revocations.json"
+    jwks_file.write_text(json.dumps(jwks(keys.keyring(session).values())))
+    stamp_key = keys.active_key(session)
+    payload = {**bundle()["payload"], "stale_after": "2999-01-01T00:00:00Z"}  # fresh, and omits everything
+    clean = trustlist.sign_document(store.load(stamp_key.id), stamp_key.id, REVOCATIONS_CONTEXT, payload)
+    bundle_file.write_text(json.dumps(clean))
+    offline = ["verify", "--offline", "--trust", str(jwks_file), "--revocations", str(bundle_file), issued.url(0)]
+    result = runner.invoke(args=offline)
+    assert result.exit_code == 1 and "cannot be trusted" in result.output and "not a trusted key" in result.output
+
+
+def test_cli_needs_a_publication_key_in_the_jwks_for_a_bundle(
+    runner: Any, session: Any, issued: Any, publication_key: Any, tmp_path: Path
+) -> None:
+    jwks_file, bundle_file = tmp_path / "keys.json", tmp_path / "revocations.json"
+    stamp_only = [k for k in keys.keyring(session).values() if k.purpose == "stamp"]
+    jwks_file.write_text(json.dumps(jwks(stamp_only)))
+    assert runner.invoke(args=["revocations", "export", str(bundle_file)]).exit_code == 0
+    result = runner.invoke(
+        args=["verify", "--offline", "--trust", str(jwks_file), "--revocations", str(bundle_file), issued.url(0)]
+    )
+    assert result.exit_code == 1 and "has no publication key" in result.output

@@ -96,6 +96,7 @@ def test_offline_keyring_from_exported_jwks(session: Any, issued: Any, signing_k
         "kid": str(signing_key.id),
         "use": "sig",
         "alg": "EdDSA",
+        "ocop_use": "stamp",
         "ocop_status": "active",
     }
     ring = keyring_from_jwks(document)
@@ -126,4 +127,40 @@ def test_jwks_with_bad_compromise_members_is_refused(member: str, value: str, me
     document = jwks([TrustedKey(3, Ed25519PrivateKey.generate().public_key(), "compromised")])
     document["keys"][0][member] = value
     with pytest.raises(JWKSError, match=message):
+        keyring_from_jwks(document)
+
+
+def test_a_publication_key_never_vouches_for_a_stamp(
+    session: Any, store: Any, issued: Any, signing_key: Any, publication_key: Any
+) -> None:
+    _batch, stamps = issued
+    body = codec.parse(stamps[0].url).body
+    private = store.load(publication_key.id, "publication")
+    fields = {n: getattr(body, n) for n in codec.StampBody.__slots__}
+    as_itself = sign_body(private, codec.StampBody(**{**fields, "key_id": publication_key.id}))
+    as_stamp_key = sign_body(private, body)
+    document = jwks(keys.keyring(session).values())
+    assert [(k["kid"], k["ocop_use"]) for k in document["keys"]] == [
+        (str(signing_key.id), "stamp"),
+        (str(publication_key.id), "publication"),
+    ]
+    ring = keyring_from_jwks(document)
+    assert list(ring) == [signing_key.id]
+    assert list(keyring_from_jwks(document, purpose="publication")) == [publication_key.id]
+    assert check_offline(as_itself, ring, TODAY).verdict is Verdict.UNKNOWN_KEY
+    assert check_offline(as_stamp_key, ring, TODAY).verdict is Verdict.FORGED
+    # Online, and with a key ring that holds both kinds of key, the same.
+    assert check_offline(as_itself, keys.keyring(session), TODAY).verdict is Verdict.UNKNOWN_KEY
+    assert verdicts(session, as_itself) == ["unknown_key"]
+    assert verdicts(session, as_stamp_key) == ["forged"]
+
+
+def test_jwks_without_ocop_use_reads_as_stamp_keys_and_an_unknown_use_is_refused() -> None:
+    from traceability.stamps.signing import JWKSError, TrustedKey
+
+    document = jwks([TrustedKey(3, Ed25519PrivateKey.generate().public_key())])
+    del document["keys"][0]["ocop_use"]  # exported before publication keys existed
+    assert list(keyring_from_jwks(document)) == [3] and keyring_from_jwks(document, purpose="publication") == {}
+    document["keys"][0]["ocop_use"] = "anything"
+    with pytest.raises(JWKSError, match="ocop_use"):
         keyring_from_jwks(document)

@@ -25,7 +25,7 @@ from traceability.registry import services as registry
 from traceability.stamps import batches, keys
 from traceability.stamps.batches import BatchOptions, IssuedStamp
 from traceability.stamps.keystore import store_from_config
-from traceability.stamps.models import Batch, RangeState
+from traceability.stamps.models import Batch, KeyPurpose, RangeState
 from traceability.stamps.signing import jwks
 
 OPERATOR = "cli"
@@ -246,12 +246,13 @@ def revoke_command(batch_id: int, reason: str) -> None:
 
 @click.group("keys")
 def keys_group() -> None:
-    """Manage the Ed25519 signing keys."""
+    """Manage the Ed25519 keys: stamp keys sign stamps, publication keys sign the trust list and bundle."""
 
 
 def _key_row(key: Any) -> dict[str, Any]:
     return {
         "kid": key.id,
+        "purpose": key.purpose.value,
         "status": key.status.value,
         "created_at": key.created_at.isoformat(),
         "retired_at": key.retired_at.isoformat() if key.retired_at else None,
@@ -267,29 +268,37 @@ def keys_list_command(as_json: bool) -> None:
     """List keys and their status."""
     store = store_from_config(current_app.config)
     for key in keys.list_keys(get_session()):
-        row = {**_key_row(key), "private_key_present": store.has(key.id)}
+        row = {**_key_row(key), "private_key_present": store.has(key.id, key.purpose.value)}
         if as_json:
             echo_json(row)
         else:
             click.echo(
-                f"{key.id:>5} {key.status.value:<11} created {key.created_at:%Y-%m-%d}"
+                f"{key.id:>5} {key.purpose.value:<11} {key.status.value:<11} created {key.created_at:%Y-%m-%d}"
                 f"{'' if row['private_key_present'] else '  (no private key here)'}"
             )
 
 
 @keys_group.command("generate")
 @click.option("--note", default=None)
+@click.option(
+    "--purpose",
+    type=click.Choice([p.value for p in KeyPurpose]),
+    default=KeyPurpose.STAMP.value,
+    show_default=True,
+    help="stamp: signs stamps; publication: signs the trust list and revocation bundle.",
+)
 @with_appcontext
-def keys_generate_command(note: str | None) -> None:
-    """Create a new key and make it the active one (the previous one is retired): a rotation."""
+def keys_generate_command(note: str | None, purpose: str) -> None:
+    """Create a new key and make it the active one of its purpose (the previous one is retired): a rotation."""
     store = store_from_config(current_app.config)
     try:
         with transaction() as session:
-            key = keys.generate_key(session, store, note=note)
+            key = keys.generate_key(session, store, note=note, purpose=KeyPurpose(purpose))
             audit.record(session, operator(), "key.generate", f"key:{key.id}", after=_key_row(key))
     except DomainError as error:
         fail(error)
-    click.echo(f"Key {key.id} is now active; private key in {store.path(key.id)} (mode 0600).")
+    label = "Publication key" if key.purpose is KeyPurpose.PUBLICATION else "Key"
+    click.echo(f"{label} {key.id} is now active; private key in {store.path(key.id, purpose)} (mode 0600).")
 
 
 keys_group.add_command(keys_generate_command, "rotate")
@@ -343,7 +352,8 @@ def keys_compromise_command(key_id: int, at_text: str, note: str) -> None:
     click.echo(f"Key {key_id} is marked compromised; batches up to {key.last_trusted_batch_id or 'none'} stay trusted.")
     if replacement is not None:
         click.echo(
-            f"It was the active key: key {replacement.id} is active now. Publish the new JWK Set and trust list."
+            f"It was the active {key.purpose.value} key: key {replacement.id} is active now. "
+            "Publish the new JWK Set and trust list."
         )
 
 

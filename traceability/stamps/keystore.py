@@ -26,60 +26,77 @@ class KeyStoreError(DomainError):
 
 
 class KeyStore(Protocol):
-    """What the service needs of private-key storage, so an HSM or vault can replace the files."""
+    """What the service needs of private-key storage, so an HSM or vault can replace the files.
 
-    def save(self, key_id: int, key: Ed25519PrivateKey) -> None: ...
+    `purpose` is "stamp" (signs stamps) or "publication" (signs the trust list and revocation bundle);
+    key ids are unique across both.
+    """
 
-    def load(self, key_id: int) -> Ed25519PrivateKey: ...
+    def save(self, key_id: int, key: Ed25519PrivateKey, purpose: str = "stamp") -> None: ...
 
-    def has(self, key_id: int) -> bool: ...
+    def load(self, key_id: int, purpose: str = "stamp") -> Ed25519PrivateKey: ...
 
-    def ids(self) -> list[int]: ...
+    def has(self, key_id: int, purpose: str = "stamp") -> bool: ...
+
+    def ids(self, purpose: str = "stamp") -> list[int]: ...
+
+
+# File name prefix per key purpose: a publication key never sits where a stamp key is looked for.
+PREFIXES = {"stamp": "ocop-ed25519-", "publication": "ocop-publication-"}
 
 
 class FileKeyStore:
-    """PKCS#8 PEM files named ocop-ed25519-<kid>.pem; never group- or world-readable."""
+    """PKCS#8 PEM files named ocop-ed25519-<kid>.pem (stamp keys) or ocop-publication-<kid>.pem
+    (publication keys); never group- or world-readable."""
 
     def __init__(self, directory: str | os.PathLike[str], passphrase: str | None = None) -> None:
         self.directory = Path(directory)
         self._passphrase = passphrase.encode() if passphrase else None
 
-    def path(self, key_id: int) -> Path:
+    @staticmethod
+    def _prefix(purpose: str) -> str:
+        try:
+            return PREFIXES[purpose]
+        except KeyError:
+            raise KeyStoreError(f"unknown key purpose {purpose!r}") from None
+
+    def path(self, key_id: int, purpose: str = "stamp") -> Path:
         """Return the file that holds key_id."""
-        return self.directory / f"ocop-ed25519-{key_id}.pem"
+        return self.directory / f"{self._prefix(purpose)}{key_id}.pem"
 
-    def has(self, key_id: int) -> bool:
+    def has(self, key_id: int, purpose: str = "stamp") -> bool:
         """Say whether the private half of key_id is here."""
-        return self.path(key_id).exists()
+        return self.path(key_id, purpose).exists()
 
-    def ids(self) -> list[int]:
-        """Return the key ids whose private halves are stored here."""
+    def ids(self, purpose: str = "stamp") -> list[int]:
+        """Return the ids of the keys of this purpose whose private halves are stored here."""
+        prefix = self._prefix(purpose)
         found = []
-        for path in self.directory.glob("ocop-ed25519-*.pem"):
-            suffix = path.stem.removeprefix("ocop-ed25519-")
+        for path in self.directory.glob(f"{prefix}*.pem"):
+            suffix = path.stem.removeprefix(prefix)
             if suffix.isdigit():
                 found.append(int(suffix))
         return sorted(found)
 
-    def save(self, key_id: int, key: Ed25519PrivateKey) -> None:
+    def save(self, key_id: int, key: Ed25519PrivateKey, purpose: str = "stamp") -> None:
         """Write a new key file with mode 0600; never overwrite an existing key."""
         self.directory.mkdir(parents=True, exist_ok=True)
         encryption = BestAvailableEncryption(self._passphrase) if self._passphrase else NoEncryption()
         pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption)
         try:
             # O_EXCL: a key id is never written twice; 0o600 from creation, so no window of wider access.
-            fd = os.open(self.path(key_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(self.path(key_id, purpose), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError as error:
             raise KeyStoreError(
                 f"a private key file for key {key_id} already exists; refusing to replace it"
             ) from error
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
-        os.chmod(self.path(key_id), 0o600)
+        os.chmod(self.path(key_id, purpose), 0o600)
 
-    def load(self, key_id: int) -> Ed25519PrivateKey:
+    def load(self, key_id: int, purpose: str = "stamp") -> Ed25519PrivateKey:
         """Read key_id, refusing a file that others can read (as ssh does)."""
-        path = self.path(key_id)
+        path = self.path(key_id, purpose)
         if not path.exists():
             raise KeyStoreError(f"the private key for key {key_id} is not in {self.directory}")
         mode = stat.S_IMODE(path.stat().st_mode)

@@ -18,6 +18,11 @@ class KeyStatus(enum.Enum):
     COMPROMISED = "compromised"  # stamps of batches after `compromised_at` are not trusted
 
 
+class KeyPurpose(enum.Enum):
+    STAMP = "stamp"  # signs stamps
+    PUBLICATION = "publication"  # signs the trust list and the revocation bundle; never a stamp
+
+
 class SigningKey(Base):
     """The public half and lifecycle of a signing key; the private half lives in the key store."""
 
@@ -26,6 +31,8 @@ class SigningKey(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # the key id in stamps
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     status: Mapped[KeyStatus] = mapped_column(enum_type(KeyStatus))
+    # One id space for both purposes: a key id names one key, whatever it signs.
+    purpose: Mapped[KeyPurpose] = mapped_column(enum_type(KeyPurpose), default=KeyPurpose.STAMP, server_default="stamp")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]
     compromised_at: Mapped[datetime | None]

@@ -30,6 +30,7 @@ class TrustedKey:
     key_id: int
     public_key: Ed25519PublicKey
     status: str = "active"  # active, retired or compromised
+    purpose: str = "stamp"  # stamp, or publication: signs the trust list and revocation bundle, never a stamp
     compromised_at: datetime | None = None
     last_trusted_batch_id: int | None = None
 
@@ -52,7 +53,7 @@ def sign_body(private_key: Ed25519PrivateKey, body: StampBody) -> str:
 def check_signature(parsed: ParsedToken, keys: KeyRing) -> SignatureCheck:
     """Check a parsed token's signature against the key ring."""
     key = keys.get(parsed.body.key_id)
-    if key is None:
+    if key is None or key.purpose != "stamp":  # a publication key never vouches for a stamp
         return SignatureCheck.UNKNOWN_KEY
     try:
         key.public_key.verify(parsed.signature, parsed.signed_message())
@@ -77,7 +78,7 @@ def _b64url_decode(text: str) -> bytes:
 
 
 def jwk(key: TrustedKey) -> dict[str, Any]:
-    """Return a key as a JWK (RFC 8037 OKP/Ed25519) with its status as extra members."""
+    """Return a key as a JWK (RFC 8037 OKP/Ed25519) with its purpose and status as extra members."""
     entry: dict[str, Any] = {
         "kty": "OKP",
         "crv": "Ed25519",
@@ -85,6 +86,7 @@ def jwk(key: TrustedKey) -> dict[str, Any]:
         "kid": str(key.key_id),
         "use": "sig",
         "alg": "EdDSA",
+        "ocop_use": key.purpose,
         "ocop_status": key.status,
     }
     if key.compromised_at is not None:
@@ -102,8 +104,13 @@ class JWKSError(ValueError):
     """A JWK Set that cannot be trusted as given."""
 
 
-def keyring_from_jwks(document: Mapping[str, Any]) -> dict[int, TrustedKey]:
-    """Read a JWK Set into a key ring, refusing anything that is not an Ed25519 signing key."""
+KEY_PURPOSES = ("stamp", "publication")
+
+
+def keyring_from_jwks(document: Mapping[str, Any], purpose: str = "stamp") -> dict[int, TrustedKey]:
+    """Read the keys of one purpose from a JWK Set into a key ring, refusing anything that is not an Ed25519
+    signing key; keys of the other purpose are left out. A key without `ocop_use` (a JWK Set exported before
+    publication keys existed) is a stamp key."""
     keys = document.get("keys") if isinstance(document, Mapping) else None
     if not isinstance(keys, list):
         raise JWKSError("a JWK Set is a JSON object with a 'keys' list")
@@ -116,6 +123,9 @@ def keyring_from_jwks(document: Mapping[str, Any]) -> dict[int, TrustedKey]:
             raise JWKSError(f"{where} is not an Ed25519 key (kty OKP, crv Ed25519)")
         if "d" in entry:
             raise JWKSError(f"{where} contains a private key: refuse to use it, and replace that file")
+        use = entry.get("ocop_use", "stamp")
+        if use not in KEY_PURPOSES:
+            raise JWKSError(f"{where} has ocop_use {use!r}; it must be 'stamp' or 'publication'")
         kid = str(entry.get("kid", ""))
         if not kid.isdigit() or not 1 <= int(kid) <= 0xFFFF:
             raise JWKSError(f"{where} has kid {kid!r}; stamp key ids are numbers 1..65535")
@@ -132,10 +142,13 @@ def keyring_from_jwks(document: Mapping[str, Any]) -> dict[int, TrustedKey]:
             compromised_at = datetime.fromisoformat(compromised) if compromised else None
         except (TypeError, ValueError) as error:
             raise JWKSError(f"{where} has an unreadable ocop_compromised_at") from error
+        if use != purpose:
+            continue
         ring[int(kid)] = TrustedKey(
             key_id=int(kid),
             public_key=public_key,
             status=str(entry.get("ocop_status", "active")),
+            purpose=use,
             compromised_at=compromised_at,
             last_trusted_batch_id=last_trusted,
         )

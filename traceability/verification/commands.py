@@ -88,11 +88,18 @@ def verify_command(
     records: list[dict[str, Any]] = []
     if offline:
         assert trust_file is not None
+        document = _load_json(trust_file, "JWK Set")
         try:
-            ring = keyring_from_jwks(_load_json(trust_file, "JWK Set"))
+            ring = keyring_from_jwks(document)
+            publication_ring = keyring_from_jwks(document, purpose="publication")
         except JWKSError as error:
             fail(f"{trust_file} is not a usable JWK Set: {error}")
-        bundle = _load_revocations(revocations_file, ring) if revocations_file else None
+        if revocations_file and not publication_ring:
+            fail(
+                f"{trust_file} has no publication key, so no revocation bundle can be checked: "
+                "export a current JWK Set with 'traceability keys export --jwks FILE'"
+            )
+        bundle = _load_revocations(revocations_file, publication_ring) if revocations_file else None
         prefixes = own_prefixes(current_app.config)
         for code in inputs:
             outcome = check_offline(code, ring, today, prefixes)
@@ -160,7 +167,7 @@ def export_revocations(path: str) -> None:
 
 @click.group("trustlist")
 def trustlist_group() -> None:
-    """The signed list of stamp keys with their validity and status."""
+    """The signed list of stamp and publication keys with their validity and status."""
 
 
 @trustlist_group.command("export")

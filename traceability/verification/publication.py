@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from traceability.registry.models import Product
 from traceability.registry.services import current_certification
-from traceability.stamps.keys import active_key, list_keys, trusted_key
+from traceability.stamps.keys import active_publication_key, list_keys, trusted_key
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState, StampRange
 from traceability.stamps.signing import jwk
@@ -18,12 +18,14 @@ from traceability.verification import trustlist
 
 
 def _sign(session: Session, store: KeyStore, context: bytes, payload: dict[str, Any]) -> dict[str, Any]:
-    key = active_key(session)
-    return trustlist.sign_document(store.load(key.id), key.id, context, payload)
+    """Sign with the active publication key; raise NoPublicationKey if there is none (never a stamp key)."""
+    key = active_publication_key(session)
+    return trustlist.sign_document(store.load(key.id, key.purpose.value), key.id, context, payload)
 
 
 def trust_list(session: Session, store: KeyStore, issuer: str, now: datetime) -> dict[str, Any]:
-    """Return the signed list of every stamp key with its validity window and status."""
+    """Return the signed list of every key (stamp and publication) with its purpose, validity window and
+    status."""
     keys = []
     for key in list_keys(session):
         entry = jwk(trusted_key(key))
@@ -31,6 +33,7 @@ def trust_list(session: Session, store: KeyStore, issuer: str, now: datetime) ->
             {
                 "kid": str(key.id),
                 "x": entry["x"],
+                "purpose": key.purpose.value,
                 "status": key.status.value,
                 "valid_from": trustlist.timestamp(key.created_at),
                 "valid_to": trustlist.timestamp(key.retired_at) if key.retired_at else None,

@@ -1,6 +1,7 @@
 """Signed documents for offline verifiers: the trust list and the revocation bundle. Pure.
 
-Both are `{"payload": {...}, "signature": {"kid", "alg", "sig"}}`: an Ed25519 signature by a stamp key over
+Both are `{"payload": {...}, "signature": {"kid", "alg", "sig"}}`: an Ed25519 signature by a publication key
+(never a stamp key: a stolen stamp key must not be able to vouch for a bundle that hides its theft) over
 a context string of their own plus the payload as canonical JSON (sorted keys, no spaces, UTF-8), so a
 signature over one can never pass as the other, nor as a stamp.
 """
@@ -69,7 +70,8 @@ def sign_document(
 
 
 def open_document(document: Any, ring: KeyRing, context: bytes, expected_type: str) -> dict[str, Any]:
-    """Check a signed document against trusted keys and return its payload; raise SignedDocumentError."""
+    """Check a signed document against trusted publication keys and return its payload; raise
+    SignedDocumentError (a document signed by a stamp key is refused)."""
     if not isinstance(document, Mapping):
         raise SignedDocumentError("a signed document is a JSON object with 'payload' and 'signature'")
     payload, signature = document.get("payload"), document.get("signature")
@@ -81,6 +83,8 @@ def open_document(document: Any, ring: KeyRing, context: bytes, expected_type: s
     key = ring.get(int(kid)) if kid.isdigit() else None
     if key is None:
         raise SignedDocumentError(f"signed by key {kid!r}, which is not a trusted key")
+    if key.purpose != "publication":
+        raise SignedDocumentError(f"signed by key {kid}, which is a {key.purpose} key, not a publication key")
     if key.status == "compromised":
         raise SignedDocumentError(f"signed by key {kid}, which is marked compromised")
     try:
