@@ -102,8 +102,9 @@ def print_command(
         fail(error)
     stats = pending.stats
     assert stats is not None
+    sheets = f"{stats.sheets:,} sheet" + ("" if stats.sheets == 1 else "s")
     click.echo(
-        f"Printed batch {batch_id}: {stats.stamps:,} stamps on {stats.sheets:,} sheets ({chosen.name}, "
+        f"Printed batch {batch_id}: {stats.stamps:,} stamps on {sheets} ({chosen.name}, "
         f"QR version {stats.qr_version}-{stats.ecc}, {stats.module_mm:.2f} mm modules) in "
         f"{time.perf_counter() - started:.2f} s."
     )
