@@ -286,6 +286,16 @@ def auth(app: Flask, client: FlaskClient, session: Session) -> Auth:
 
 
 @pytest.fixture
+def producer_user(auth: Any, factory: Any) -> Any:
+    """A logged-in producer user whose producer has one 4-star product."""
+    producer = factory.producer("NT-HTX01")
+    factory.product("NT-SP01", producer=producer, name="Rượu nho Thái An")
+    user = auth.user("producer", producer=producer)
+    auth.login(user.email)
+    return user
+
+
+@pytest.fixture
 def english(client: FlaskClient) -> None:
     """Ask for English pages (the cookie the language switch sets), for tests that read the English msgids.
 

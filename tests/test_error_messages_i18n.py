@@ -13,16 +13,6 @@ from traceability.stamps.batches import BatchOptions
 from traceability.stamps.models import Batch, RangeState
 
 
-@pytest.fixture
-def producer_user(auth: Any, factory: Any) -> Any:
-    """A logged-in producer user whose producer has one 4-star product."""
-    producer = factory.producer("NT-HTX01")
-    factory.product("NT-SP01", producer=producer, name="Rượu nho Thái An")
-    user = auth.user("producer", producer=producer)
-    auth.login(user.email)
-    return user
-
-
 def issued_with_a_void(session: Any, store: Any, product: Any) -> Batch:
     batch = batches.new_request(
         session, product, 100, BatchOptions(lot="L1"), actor="user:p", maximum=100_000, today=date.today()

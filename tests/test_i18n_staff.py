@@ -8,15 +8,6 @@ import pytest
 
 
 @pytest.fixture
-def producer_user(auth: Any, factory: Any) -> Any:
-    producer = factory.producer("NT-HTX01")
-    factory.product("NT-SP01", producer=producer, name="Rượu nho Thái An")
-    user = auth.user("producer", producer=producer)
-    auth.login(user.email)
-    return user
-
-
-@pytest.fixture
 def administrator(auth: Any) -> Any:
     user = auth.user("administrator")
     auth.login(user.email)

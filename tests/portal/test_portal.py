@@ -20,16 +20,6 @@ pytestmark = pytest.mark.usefixtures("english")  # these tests read the English 
 TODAY = date.today()
 
 
-@pytest.fixture
-def producer_user(auth: Any, factory: Any) -> Any:
-    """A logged-in producer user whose producer has one 4-star product."""
-    producer = factory.producer("NT-HTX01")
-    factory.product("NT-SP01", producer=producer, name="Rượu nho Thái An")
-    user = auth.user("producer", producer=producer)
-    auth.login(user.email)
-    return user
-
-
 def request_form(product_id: int, **overrides: Any) -> dict[str, Any]:
     return {
         "product": product_id,

@@ -7,8 +7,6 @@ registered, so nothing here changes when it does.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -16,6 +14,7 @@ from flask import Flask, current_app
 
 from traceability.i18n import N_
 from traceability.stamps.batches import IssuedStamp
+from traceability.stamps.export import stamp_csv_chunks
 from traceability.stamps.models import Batch
 
 EXTENSION_KEY = "batch_download_formats"
@@ -40,21 +39,10 @@ class DownloadFormat:
     render: Callable[[DownloadJob], Iterable[bytes]]
 
 
-CSV_HEADER = ("serial", "url", "sequence")  # the same columns as `traceability batch export --csv`
-
-
-def render_csv(job: DownloadJob, chunk: int = 2000) -> Iterator[bytes]:
-    """Yield the CSV of serials and URLs in chunks, signing as it goes (100,000 stamps never sit in memory)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for count, stamp in enumerate(job.stamps(), start=1):
-        writer.writerow([stamp.serial, stamp.url, stamp.sequence])
-        if count % chunk == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+def render_csv(job: DownloadJob) -> Iterator[bytes]:
+    """Yield the CSV of serials and URLs, signing as it goes: the same bytes as `traceability batch export`."""
+    for text in stamp_csv_chunks(job.stamps()):
+        yield text.encode("utf-8")
 
 
 CSV_FORMAT = DownloadFormat(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +23,7 @@ from traceability.errors import DomainError
 from traceability.registry import services as registry
 from traceability.stamps import batches, keys
 from traceability.stamps.batches import BatchOptions, IssuedStamp
+from traceability.stamps.export import stamp_csv_chunks
 from traceability.stamps.keystore import store_from_config
 from traceability.stamps.models import Batch, KeyPurpose, RangeState
 from traceability.stamps.signing import jwks
@@ -42,12 +42,16 @@ def _parse_date(value: str | None, name: str) -> date | None:
 
 def write_stamp_csv(handle: IO[str], stamps: Iterable[IssuedStamp]) -> int:
     """Write serial,url,sequence rows (header first) and return the number of stamps."""
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(["serial", "url", "sequence"])
     count = 0
-    for stamp in stamps:
-        writer.writerow([stamp.serial, stamp.url, stamp.sequence])
-        count += 1
+
+    def counted() -> Iterator[IssuedStamp]:
+        nonlocal count
+        for stamp in stamps:
+            count += 1
+            yield stamp
+
+    for text in stamp_csv_chunks(counted()):
+        handle.write(text)
     return count
 
 
