@@ -8,10 +8,10 @@ from flask import Blueprint
 def blueprints() -> list[Blueprint]:
     """Return the blueprints to register."""
     from traceability.accounts.views import bp as accounts
-    from traceability.inspection.analytics import bp as office_analytics
-    from traceability.inspection.registry_views import bp as office_registry
-    from traceability.inspection.views import bp as inspection
+    from traceability.office.analytics import bp as office_analytics
+    from traceability.office.registry_views import bp as office_registry
+    from traceability.office.views import bp as office
     from traceability.portal.views import bp as portal
     from traceability.verification.views import bp as verification
 
-    return [verification, accounts, portal, inspection, office_registry, office_analytics]
+    return [verification, accounts, portal, office, office_registry, office_analytics]

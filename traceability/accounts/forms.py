@@ -1,15 +1,28 @@
-"""The login form."""
+"""Accounts' forms: logging in, and a user as the office creates one."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Length
+from collections.abc import Callable
+from typing import ClassVar
 
-from traceability.i18n import Form
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from traceability import labels
+from traceability.accounts.models import Role
+from traceability.forms import ChoicesForm, Form
 
 
 class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
+
+
+class UserForm(ChoicesForm):
+    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {"role": lambda: labels.choices(Role)}
+    email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), validate_choice=False)
+    producer = StringField(_l("Producer code (producer users only)"), validators=[Optional(), Length(max=40)])
+    password = PasswordField(_l("Initial password"), validators=[InputRequired(), Length(max=1024)])

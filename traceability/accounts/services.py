@@ -18,7 +18,7 @@ from traceability.accounts import passwords
 from traceability.accounts.models import Role, User
 from traceability.audit import services as audit
 from traceability.errors import Conflict, NotFound, ValidationError
-from traceability.i18n_markers import N_
+from traceability.i18n import N_
 from traceability.registry.models import Producer
 from traceability.registry.services import producer_by_code
 

@@ -19,7 +19,7 @@ def home_for(user: User) -> str:
     """Return the page a user lands on after logging in."""
     if user.role is Role.PRODUCER:
         return url_for("portal.dashboard")
-    return url_for("inspection.queue")
+    return url_for("office.queue")
 
 
 def safe_next(target: str | None) -> str | None:

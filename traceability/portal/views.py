@@ -11,11 +11,14 @@ from traceability.accounts.guards import actor, require_role
 from traceability.accounts.models import Role
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
-from traceability.portal import downloads, services
-from traceability.portal.forms import BatchRequestForm, StampRangeForm, show_error
+from traceability.forms import show_error
+from traceability.printing import downloads
 from traceability.printing.views import PrintPages
+from traceability.registry import standing
 from traceability.registry.models import Producer
+from traceability.stamps import producer_batches
 from traceability.stamps.batches import BatchOptions
+from traceability.stamps.forms import BatchRequestForm, StampRangeForm
 from traceability.stamps.keystore import store_from_config
 from traceability.stamps.models import Batch, RangeState
 
@@ -36,7 +39,7 @@ def producer() -> Producer:
 
 def own_batch(batch_id: int) -> Batch:
     """Return the user's producer's batch, or NotFound (another producer's batch does not exist for them)."""
-    return services.batch_of(get_session(), producer(), batch_id)
+    return producer_batches.batch_of(get_session(), producer(), batch_id)
 
 
 # Print-ready files as background jobs: /portal/batches/<id>/print..., behind only_producer_users and own_batch.
@@ -53,12 +56,12 @@ def layout_label(name: str | None) -> str:
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     session = get_session()
-    products = services.products_of(session, producer(), clock.today(), current_app.config["CERTIFICATE_WARNING_DAYS"])
+    products = standing.products_of(session, producer(), clock.today(), current_app.config["CERTIFICATE_WARNING_DAYS"])
     return render_template(
         "portal/dashboard.html",
         producer=producer(),
         products=products,
-        batches=services.batches_of(session, producer()),
+        batches=producer_batches.batches_of(session, producer()),
         warning_days=current_app.config["CERTIFICATE_WARNING_DAYS"],
     )
 
@@ -66,7 +69,7 @@ def dashboard() -> ResponseReturnValue:
 def _request_form() -> BatchRequestForm:
     form = BatchRequestForm()
     form.product.choices = [
-        (p.id, f"{p.code} — {p.name}") for p in services.stampable_products(get_session(), producer(), clock.today())
+        (p.id, f"{p.code} — {p.name}") for p in standing.stampable_products(get_session(), producer(), clock.today())
     ]
     form.layout.choices = [(name, _(label)) for name, label in downloads.layouts()]
     return form
@@ -78,7 +81,7 @@ def request_batch() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                batch = services.request_batch(
+                batch = producer_batches.request_batch(
                     session,
                     producer(),
                     form.product.data,
@@ -99,7 +102,7 @@ def request_batch() -> ResponseReturnValue:
 
 @bp.get("/batches/<int:batch_id>")
 def batch(batch_id: int) -> ResponseReturnValue:
-    found = services.batch_of(get_session(), producer(), batch_id)
+    found = producer_batches.batch_of(get_session(), producer(), batch_id)
     return render_template(
         "portal/batch.html",
         batch=found,
@@ -112,18 +115,18 @@ def batch(batch_id: int) -> ResponseReturnValue:
 def _change(batch_id: int, state: RangeState, prefix: str) -> ResponseReturnValue:
     form = StampRangeForm(prefix=prefix)
     session = get_session()
-    found = services.batch_of(session, producer(), batch_id)
+    found = producer_batches.batch_of(session, producer(), batch_id)
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                services.change_stamps(
+                producer_batches.change_stamps(
                     session, found, form.first.data, form.last.data or "", state, actor=actor(), reason=form.reason.data
                 )
         except DomainError as error:
             show_error(form, error)
         else:
             return redirect(url_for("portal.batch", batch_id=batch_id))
-    found = services.batch_of(get_session(), producer(), batch_id)
+    found = producer_batches.batch_of(get_session(), producer(), batch_id)
     forms = {"activate_form": StampRangeForm(prefix="activate"), "void_form": StampRangeForm(prefix="void")}
     forms[f"{prefix}_form"] = form
     return render_template("portal/batch.html", batch=found, formats=downloads.formats(), **forms), 422
@@ -148,8 +151,8 @@ def downloads_page(batch_id: int) -> ResponseReturnValue:
 @bp.get("/batches/<int:batch_id>/download/<fmt>")
 def download(batch_id: int, fmt: str) -> ResponseReturnValue:
     session = get_session()
-    found = services.batch_of(session, producer(), batch_id)
-    prepared = services.prepare_download(
+    found = producer_batches.batch_of(session, producer(), batch_id)
+    prepared = downloads.prepare_download(
         session,
         store_from_config(current_app.config),
         found,

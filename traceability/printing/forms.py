@@ -8,8 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField
 from wtforms.validators import InputRequired
 
-from traceability.errors import DomainError
-from traceability.i18n import Form
+from traceability.forms import Form
 from traceability.printing import services
 from traceability.stamps.models import Batch
 
@@ -44,12 +43,3 @@ def print_form(batch: Batch, layouts: Sequence[tuple[str, str]]) -> PrintForm:
     if not form.is_submitted():
         form.layout.data = services.layout_for(batch).name
     return form
-
-
-def show_error(form: PrintForm, error: DomainError) -> None:
-    """Attach a refused request to the field it names, or to the form."""
-    field = {"layout": form.layout, "formats": form.format}.get(str(error.details.get("field")))
-    if field is not None:
-        field.errors = [*field.errors, error.localized()]
-    else:
-        form.form_errors.append(error.localized())

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from traceability.audit import services as audit
 from traceability.db import utcnow
 from traceability.errors import Conflict, DomainError, NotFound, Term
-from traceability.i18n_markers import N_
+from traceability.i18n import N_
 from traceability.printing import services
 from traceability.printing.models import JobStatus, PrintJob
 from traceability.stamps import batches

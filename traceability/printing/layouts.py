@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from traceability.i18n import N_
+
 MM = 72 / 25.4  # PDF points per millimetre
 LINE_HEIGHT = 1.2  # baseline-to-baseline distance in font sizes
 STAMP_TEXT_LINES = 3  # "OCOP ★★★★", the label, the serial
@@ -43,6 +45,7 @@ class Layout:
     quiet_zone_modules: int = 4
     sheet_info: bool = True  # layout, batch, "sheet k/N" and serial range in the top margin
     run_ticket: bool = False  # one extra first page describing the run, for media without margins
+    title: str = ""  # what the batch request form calls it: an English msgid, translated where shown
 
     def __post_init__(self) -> None:
         """Reject a geometry whose stamps leave the page."""
@@ -95,6 +98,7 @@ A4_WIDTH, A4_HEIGHT = 210.0, 297.0
 # run information, and at least 10 mm all round because office and offset printers cannot print to the edge.
 A4_30MM = Layout(
     name="a4-30mm",
+    title=N_("A4 sheet, 48 stamps of 30 mm"),
     page_width_mm=A4_WIDTH,
     page_height_mm=A4_HEIGHT,
     stamp_mm=30.0,
@@ -112,6 +116,7 @@ A4_30MM = Layout(
 # that 4.5 pt text fits. 0.29 mm is still 3.4 dots at 300 dpi and 6.9 at 600 dpi.
 A4_20MM = Layout(
     name="a4-20mm",
+    title=N_("A4 sheet, 96 stamps of 20 mm"),
     page_width_mm=A4_WIDTH,
     page_height_mm=A4_HEIGHT,
     stamp_mm=20.0,
@@ -130,6 +135,7 @@ A4_20MM = Layout(
 # on one leading "run ticket" label instead of on each page.
 ROLL_30MM = Layout(
     name="roll-30mm",
+    title=N_("Label printer roll, 30 mm labels"),
     page_width_mm=30.0,
     page_height_mm=30.0,
     stamp_mm=30.0,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from traceability.audit import services as audit
 from traceability.errors import ConfigurationError, Conflict, ValidationError
-from traceability.i18n_markers import N_
+from traceability.i18n import N_
 from traceability.printing.layouts import LAYOUTS, Layout
 from traceability.printing.printerfiles import write_csv, write_zip
 from traceability.printing.qrbatch import min_version

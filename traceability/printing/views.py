@@ -19,8 +19,9 @@ from flask_babel import gettext as _
 from traceability.accounts.guards import actor
 from traceability.db import get_session
 from traceability.errors import DomainError
+from traceability.forms import show_error
 from traceability.printing import jobs
-from traceability.printing.forms import FILE_KINDS, PrintForm, print_form, show_error
+from traceability.printing.forms import FILE_KINDS, PrintForm, print_form
 from traceability.printing.models import JobStatus, PrintJob
 from traceability.stamps.models import Batch
 
@@ -103,7 +104,7 @@ class PrintPages:
                 session.commit()
             except DomainError as error:
                 session.rollback()
-                show_error(form, error)
+                show_error(form, error, {"formats": "format"})
             else:
                 jobs.start_jobs()
                 return redirect(url_for(".progress", batch_id=batch.id, job_id=job.id), 303)

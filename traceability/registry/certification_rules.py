@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from traceability.errors import ValidationError
-from traceability.i18n_markers import N_
+from traceability.i18n import N_
 from traceability.registry.models import AuthorityLevel, Certification, CertificationStatus
 
 VALIDITY_MONTHS = 36

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from traceability.db import utcnow
 from traceability.errors import Conflict, NotFound, Term, ValidationError
-from traceability.i18n_markers import N_
+from traceability.i18n import N_
 from traceability.registry import certification_rules, validation
 from traceability.registry.classification import is_product_set
 from traceability.registry.models import (

@@ -9,7 +9,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
 
 from traceability.errors import Term, ValidationError
-from traceability.i18n_markers import N_
+from traceability.i18n import N_
 
 _PERSONAL_ID = re.compile(r"[0-9]{12}")
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from traceability.audit import services as audit
 from traceability.db import utcnow
 from traceability.errors import Conflict, NotFound, Term, ValidationError
-from traceability.i18n_markers import N_
+from traceability.i18n import N_
 from traceability.registry.models import Product
 from traceability.registry.services import require_stampable
 from traceability.stamps import serials

@@ -52,7 +52,7 @@ class Scan(Base):
     __table_args__ = (
         Index("ix_scans_stamp", "batch_id", "sequence", "scanned_at"),
         Index("ix_scans_code_hash", "code_hash"),
-        # The inspectors' analytics filter every scan by time (traceability/inspection/analytics_services.py).
+        # The inspectors' analytics filter every scan by time (traceability/verification/analytics.py).
         Index("ix_scans_scanned_at", "scanned_at"),
     )
 

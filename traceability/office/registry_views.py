@@ -12,12 +12,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from traceability import labels
 from traceability.accounts.guards import actor, require_role, roles_required
 from traceability.accounts.models import Role
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError, ValidationError
-from traceability.inspection import labels, registry_admin, registry_import
-from traceability.inspection.forms import (
+from traceability.forms import show_error
+from traceability.registry import csv_import, editing
+from traceability.registry import services as registry
+from traceability.registry.forms import (
     AreaForm,
     CertificationForm,
     CertificationStatusForm,
@@ -25,8 +28,6 @@ from traceability.inspection.forms import (
     ProducerForm,
     ProductForm,
 )
-from traceability.portal.forms import show_error
-from traceability.registry import services as registry
 from traceability.registry.models import MaterialArea
 from traceability.registry.services import AreaData, CertificationData, ProducerData, ProductData
 from traceability.web import number
@@ -112,7 +113,7 @@ def product_data(form: ProductForm) -> ProductData:
 def index() -> ResponseReturnValue:
     session = get_session()
     return render_template(
-        "inspection/registry.html",
+        "office/registry.html",
         producers=registry.list_producers(session),
         areas=session.scalars(select(MaterialArea).order_by(MaterialArea.code)).all(),
         products=registry.list_products(session),
@@ -135,7 +136,7 @@ def _edit(
             show_error(form, error)
         else:
             return redirect(url_for(done, code=saved.code) if done.endswith("product") else url_for(done))
-    template = f"inspection/{kind}_form.html"
+    template = f"office/{kind}_form.html"
     return render_template(template, form=form, existing_code=existing_code), 422 if form.is_submitted() else 200
 
 
@@ -143,29 +144,29 @@ def _edit(
 @roles_required(Role.ADMINISTRATOR)
 def new_producer() -> ResponseReturnValue:
     form = ProducerForm()
-    return _edit("producer", form, producer_data, registry_admin.save_producer, None, "office_registry.index")
+    return _edit("producer", form, producer_data, editing.save_producer, None, "office_registry.index")
 
 
 @bp.route("/producers/<code>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMINISTRATOR)
 def edit_producer(code: str) -> ResponseReturnValue:
-    current = registry_admin.producer_or_404(get_session(), code)
+    current = editing.producer_or_404(get_session(), code)
     form = ProducerForm(obj=current)
     if not form.is_submitted():
         form.type.data, form.address_scheme.data = current.type.value, current.address_scheme.value
-    return _edit("producer", form, producer_data, registry_admin.save_producer, current.code, "office_registry.index")
+    return _edit("producer", form, producer_data, editing.save_producer, current.code, "office_registry.index")
 
 
 @bp.route("/areas/new", methods=["GET", "POST"])
 @roles_required(Role.ADMINISTRATOR)
 def new_area() -> ResponseReturnValue:
-    return _edit("area", AreaForm(), area_data, registry_admin.save_area, None, "office_registry.index")
+    return _edit("area", AreaForm(), area_data, editing.save_area, None, "office_registry.index")
 
 
 @bp.route("/areas/<code>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMINISTRATOR)
 def edit_area(code: str) -> ResponseReturnValue:
-    current = registry_admin.area_or_404(get_session(), code)
+    current = editing.area_or_404(get_session(), code)
     form = AreaForm(obj=current)
     if not form.is_submitted():
         form.address_scheme.data = current.address_scheme.value
@@ -176,13 +177,13 @@ def edit_area(code: str) -> ResponseReturnValue:
         for name in ("latitude", "longitude", "size_ha"):
             value = getattr(current, name)
             getattr(form, name).data = "" if value is None else format(value.normalize(), "f")
-    return _edit("area", form, area_data, registry_admin.save_area, current.code, "office_registry.index")
+    return _edit("area", form, area_data, editing.save_area, current.code, "office_registry.index")
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
 @roles_required(Role.ADMINISTRATOR)
 def new_product() -> ResponseReturnValue:
-    return _edit("product", ProductForm(), product_data, registry_admin.save_product, None, "office_registry.product")
+    return _edit("product", ProductForm(), product_data, editing.save_product, None, "office_registry.product")
 
 
 @bp.route("/products/<code>/edit", methods=["GET", "POST"])
@@ -193,7 +194,7 @@ def edit_product(code: str) -> ResponseReturnValue:
     if not form.is_submitted():
         form.producer.data = current.producer.code
         form.areas.data = "; ".join(a.code for a in current.areas)
-    return _edit("product", form, product_data, registry_admin.save_product, current.code, "office_registry.product")
+    return _edit("product", form, product_data, editing.save_product, current.code, "office_registry.product")
 
 
 @bp.get("/products/<code>")
@@ -204,7 +205,7 @@ def product(code: str) -> ResponseReturnValue:
 def _render_product(code: str, status: int = 200, **forms: Any) -> ResponseReturnValue:
     found = registry.product_or_404(get_session(), code)
     context = {"certification_form": CertificationForm(), "status_form": CertificationStatusForm(), **forms}
-    return render_template("inspection/product.html", product=found, **context), status
+    return render_template("office/product.html", product=found, **context), status
 
 
 @bp.post("/products/<code>/certifications")
@@ -224,7 +225,7 @@ def add_certification(code: str) -> ResponseReturnValue:
                     authority_level=_text(form.authority_level.data),
                     application_type=_text(form.application_type.data),
                 )
-                registry_admin.add_certification(session, found, data, actor=actor())
+                editing.add_certification(session, found, data, actor=actor())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -236,12 +237,12 @@ def add_certification(code: str) -> ResponseReturnValue:
 @roles_required(Role.ADMINISTRATOR)
 def certification_status(certification_id: int) -> ResponseReturnValue:
     form = CertificationStatusForm()
-    certification = registry_admin.certification_or_404(get_session(), certification_id)
+    certification = editing.certification_or_404(get_session(), certification_id)
     code = certification.product.code
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                registry_admin.set_certification_status(
+                editing.set_certification_status(
                     session, certification, _text(form.status.data), _text(form.reason.data), actor=actor()
                 )
         except DomainError as error:
@@ -251,7 +252,7 @@ def certification_status(certification_id: int) -> ResponseReturnValue:
     return _render_product(code, 422, status_form=form)
 
 
-def _import_rejected(rejected: registry_import.ImportRejected) -> str:
+def _import_rejected(rejected: csv_import.ImportRejected) -> str:
     """Return the summary of a refused import in the page's language (the rows' own problems follow it)."""
     if not rejected.rows:
         return str(_("Nothing was imported: the first line does not name the right columns (see below)."))
@@ -278,11 +279,9 @@ def import_csv() -> ResponseReturnValue:
                 raise ValidationError(
                     _("The file is larger than %(limit)s bytes: split it.", limit=number(limit)), field="file"
                 )
-            result = registry_import.import_csv(
-                session, form.kind.data or "", registry_import.decode(raw), actor=actor()
-            )
+            result = csv_import.import_csv(session, form.kind.data or "", csv_import.decode(raw), actor=actor())
             session.commit()
-        except registry_import.ImportRejected as rejected:
+        except csv_import.ImportRejected as rejected:
             session.rollback()
             errors = rejected.errors
             form.form_errors.append(_import_rejected(rejected))
@@ -291,10 +290,10 @@ def import_csv() -> ResponseReturnValue:
             show_error(form, error)
     status = 422 if form.is_submitted() and result is None else 200
     return render_template(
-        "inspection/import.html",
+        "office/import.html",
         form=form,
         result=result,
         errors=errors,
-        kinds=registry_import.KINDS,
+        kinds=csv_import.KINDS,
         kind_name=labels.import_kind,
     ), status

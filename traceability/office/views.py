@@ -9,23 +9,22 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from traceability import clock
+from traceability import clock, labels
 from traceability.accounts import services as accounts
+from traceability.accounts.forms import UserForm
 from traceability.accounts.guards import actor, require_role, require_user, roles_required
 from traceability.accounts.models import Role
 from traceability.audit import services as audit
 from traceability.db import get_session, transaction
 from traceability.errors import Conflict, DomainError
-from traceability.inspection import labels, services
-from traceability.inspection.forms import ConfirmForm, ReasonForm, UserForm
-from traceability.portal import downloads
-from traceability.portal.forms import show_error
+from traceability.forms import ConfirmForm, ReasonForm, show_error
+from traceability.printing import downloads
 from traceability.printing.views import PrintPages
-from traceability.stamps import batches
+from traceability.stamps import batches, decisions
 from traceability.stamps.keystore import store_from_config
 from traceability.stamps.models import Batch, BatchStatus
 
-bp = Blueprint("inspection", __name__, url_prefix="/office")
+bp = Blueprint("office", __name__, url_prefix="/office")
 
 OFFICE = (Role.ADMINISTRATOR, Role.INSPECTOR)
 # Other packages add pages to the office's navigation (scan analytics, shopper reports) with
@@ -45,7 +44,7 @@ def batch_to_print(batch_id: int) -> Batch:
 
 
 # Print-ready files as background jobs: /office/batches/<id>/print..., administrators only.
-PRINTING = PrintPages(authorise=batch_to_print, back="inspection.batch", layouts=downloads.layouts)
+PRINTING = PrintPages(authorise=batch_to_print, back="office.batch", layouts=downloads.layouts)
 bp.register_blueprint(PRINTING.blueprint())
 
 
@@ -60,15 +59,15 @@ bp.add_app_template_filter(labels.label, "label")
 
 @bp.get("/")
 def queue() -> ResponseReturnValue:
-    return render_template("inspection/queue.html", batches=services.review_queue(get_session()))
+    return render_template("office/queue.html", batches=decisions.review_queue(get_session()))
 
 
 @bp.get("/batches")
 def batch_list() -> ResponseReturnValue:
     status = request.args.get("status") or None
     return render_template(
-        "inspection/batches.html",
-        batches=services.list_batches(get_session(), status),
+        "office/batches.html",
+        batches=decisions.list_batches(get_session(), status),
         status=status,
         statuses=[s.value for s in BatchStatus],
     )
@@ -86,7 +85,7 @@ def _render_batch(batch_id: int, status: int = 200, **forms: object) -> Response
     entries = audit.entries(session, target=f"batch:{batch_id}")
     if found.status is BatchStatus.ISSUED and require_user().role is Role.ADMINISTRATOR:
         context.update(PRINTING.panel(found))
-    return render_template("inspection/batch.html", batch=found, entries=entries, **context), status
+    return render_template("office/batch.html", batch=found, entries=entries, **context), status
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -101,13 +100,13 @@ def approve(batch_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                services.approve(
+                decisions.approve(
                     session, store_from_config(current_app.config), batch_id, actor=actor(), today=clock.today()
                 )
         except DomainError as error:
             show_error(form, error)
         else:
-            return redirect(url_for("inspection.batch", batch_id=batch_id))
+            return redirect(url_for("office.batch", batch_id=batch_id))
     return _render_batch(batch_id, 409 if form.form_errors else 422, approve_form=form)
 
 
@@ -118,11 +117,11 @@ def reject(batch_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                services.reject(session, batch_id, actor=actor(), reason=form.reason.data or "")
+                decisions.reject(session, batch_id, actor=actor(), reason=form.reason.data or "")
         except DomainError as error:
             show_error(form, error)
         else:
-            return redirect(url_for("inspection.queue"))
+            return redirect(url_for("office.queue"))
     return _render_batch(batch_id, 422, reject_form=form)
 
 
@@ -132,11 +131,11 @@ def revoke(batch_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                services.revoke(session, batch_id, actor=actor(), reason=form.reason.data or "")
+                decisions.revoke(session, batch_id, actor=actor(), reason=form.reason.data or "")
         except DomainError as error:
             show_error(form, error)
         else:
-            return redirect(url_for("inspection.batch", batch_id=batch_id))
+            return redirect(url_for("office.batch", batch_id=batch_id))
     return _render_batch(batch_id, 422, revoke_form=form)
 
 
@@ -145,7 +144,7 @@ def audit_log() -> ResponseReturnValue:
     target = (request.args.get("target") or "").strip() or None
     action = (request.args.get("action") or "").strip() or None
     return render_template(
-        "inspection/audit.html",
+        "office/audit.html",
         entries=audit.entries(get_session(), target=target, action_prefix=action),
         target=target,
         action=action,
@@ -155,7 +154,7 @@ def audit_log() -> ResponseReturnValue:
 @bp.get("/users")
 @roles_required(Role.ADMINISTRATOR)
 def users() -> ResponseReturnValue:
-    return render_template("inspection/users.html", users=accounts.list_users(get_session()), form=ConfirmForm())
+    return render_template("office/users.html", users=accounts.list_users(get_session()), form=ConfirmForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -177,20 +176,20 @@ def new_user() -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
-            return redirect(url_for("inspection.users"))
-    return render_template("inspection/user_form.html", form=form), 422 if form.is_submitted() else 200
+            return redirect(url_for("office.users"))
+    return render_template("office/user_form.html", form=form), 422 if form.is_submitted() else 200
 
 
 def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
-        return redirect(url_for("inspection.users"))
+        return redirect(url_for("office.users"))
     if user_id == require_user().id:
         raise Conflict(_("You cannot disable or enable your own account."))
     with transaction() as session:
         user = accounts.user_or_404(session, user_id)
         accounts.set_active(session, user, active, actor=actor())
-    return redirect(url_for("inspection.users"))
+    return redirect(url_for("office.users"))
 
 
 @bp.post("/users/<int:user_id>/disable")

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from traceability.errors import DomainError
-from traceability.i18n import Form
-
-
-def show_error(form: Any, error: DomainError) -> None:
-    """Attach a domain error to the form field it names, or to the form as a whole."""
-    field_name = error.details.get("field")
-    field = getattr(form, field_name, None) if isinstance(field_name, str) else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.localized()]
-    else:
-        form.form_errors.append(error.localized())
+from traceability.forms import Form
 
 
 class BatchRequestForm(Form):

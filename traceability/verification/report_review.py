@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from traceability.audit import services as audit
 from traceability.audit.models import AuditEntry
 from traceability.errors import Conflict, NotFound, ValidationError
-from traceability.inspection.analytics_services import batches_by_id
 from traceability.stamps import serials
+from traceability.verification.analytics import batches_by_id
 from traceability.verification.models import Report, ReportStatus
 
 REPORTS_PER_PAGE = 20

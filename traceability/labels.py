@@ -58,7 +58,7 @@ LABELS: dict[Enum, str] = {
     KeyStatus.COMPROMISED: N_("compromised"),
 }
 
-# What the registry's CSV import can hold (traceability/inspection/registry_import.KINDS).
+# What the registry's CSV import can hold (traceability/registry/csv_import.KINDS).
 IMPORT_KINDS = {
     "producers": N_("Producers"),
     "areas": N_("Raw-material areas"),

@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from traceability.audit.models import AuditEntry
 from traceability.db import make_engine
 from traceability.errors import Conflict
-from traceability.inspection import services
-from traceability.stamps import batches, serials
+from traceability.stamps import batches, decisions, serials
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.models import Batch, BatchStatus, StampRange
 
@@ -74,7 +73,7 @@ def test_concurrent_approvals_never_overlap(
     ids = requests(session, factory, THREADS)
 
     def approver(batch_id: int) -> Callable[[Session], Any]:
-        return lambda s: services.approve(s, store, batch_id, actor=f"user:admin{batch_id}", today=TODAY).id
+        return lambda s: decisions.approve(s, store, batch_id, actor=f"user:admin{batch_id}", today=TODAY).id
 
     results = run_together(engine, [approver(i) for i in ids])
     assert sorted(results) == sorted(ids), [r for r in results if isinstance(r, Exception)]
@@ -96,7 +95,7 @@ def test_the_same_request_approved_twenty_times_at_once_is_issued_once(
     results = run_together(
         engine,
         [
-            lambda s, n=n: services.approve(s, store, batch_id, actor=f"user:admin{n}", today=TODAY).id
+            lambda s, n=n: decisions.approve(s, store, batch_id, actor=f"user:admin{n}", today=TODAY).id
             for n in range(20)
         ],
     )
@@ -114,8 +113,8 @@ def test_approve_and_reject_racing_leave_one_decision(
     ids = requests(session, factory, 10)
     jobs: list[Callable[[Session], Any]] = []
     for batch_id in ids:
-        jobs.append(lambda s, b=batch_id: services.approve(s, store, b, actor="user:a", today=TODAY).status)
-        jobs.append(lambda s, b=batch_id: services.reject(s, b, actor="user:r", reason="no").status)
+        jobs.append(lambda s, b=batch_id: decisions.approve(s, store, b, actor="user:a", today=TODAY).status)
+        jobs.append(lambda s, b=batch_id: decisions.reject(s, b, actor="user:r", reason="no").status)
     results = run_together(engine, jobs)
     session.expire_all()
     for index, batch_id in enumerate(ids):

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from traceability.errors import DomainError, ValidationError
-from traceability.inspection import registry_admin
+from traceability.registry import editing
 from traceability.registry import services as registry
 from traceability.registry.services import AreaData, CertificationData, ProducerData, ProductData
 
@@ -137,7 +137,7 @@ def _apply(session: Session, kind: Kind, data: Any, product_code: str | None, ac
         if product is None:
             raise ValidationError(f"unknown product '{product_code}'", field="product")
         known = {c.id for c in product.certifications}
-        saved = registry_admin.add_certification(session, product, data, actor=actor)
+        saved = editing.add_certification(session, product, data, actor=actor)
         return "unchanged" if saved.id in known else "created"
     finders: dict[str, Callable[[Session, str], Any]] = {
         "producers": registry.producer_by_code,
@@ -150,11 +150,9 @@ def _apply(session: Session, kind: Kind, data: Any, product_code: str | None, ac
         "products": registry.save_product,
     }
     existing = finders[kind.name](session, data.code)
-    before = registry_admin.snapshot(existing) if existing is not None else None
+    before = editing.snapshot(existing) if existing is not None else None
     saved = savers[kind.name](session, data)
-    return registry_admin.audit_change(
-        session, actor, kind.name.rstrip("s"), saved.code, before, registry_admin.snapshot(saved)
-    )
+    return editing.audit_change(session, actor, kind.name.rstrip("s"), saved.code, before, editing.snapshot(saved))
 
 
 def decode(raw: bytes) -> str:

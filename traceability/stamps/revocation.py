@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from traceability.errors import Conflict, DomainError, ValidationError
-from traceability.portal.services import stamp_number
 from traceability.stamps import batches, serials
 from traceability.stamps.keys import list_keys
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus, RangeState, SigningKey
+from traceability.stamps.producer_batches import stamp_number
 from traceability.verification import publication
 from traceability.verification.models import Channel, Scan
 

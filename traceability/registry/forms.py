@@ -1,30 +1,27 @@
-"""The office's forms: decisions, registry records, CSV import, users."""
+"""The registry's forms: producers, raw-material areas, products, certifications, CSV import."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    EmailField,
     IntegerField,
-    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from traceability.accounts.models import Role
-from traceability.i18n import Form
-from traceability.inspection import labels
-from traceability.inspection.registry_import import KINDS
+from traceability import labels
+from traceability.forms import ChoicesForm
 from traceability.registry.classification import PRODUCT_SETS
+from traceability.registry.csv_import import KINDS
 from traceability.registry.models import (
     AddressScheme,
     ApplicationType,
@@ -43,28 +40,6 @@ def _choices(enum_class: type[Enum], blank: bool = False) -> list[tuple[str, str
 def _product_sets() -> list[tuple[str, str]]:
     vietnamese = str(get_locale()) == "vi"
     return [(key, f"{key} {ps.name_vi if vietnamese else ps.name_en}") for key, ps in PRODUCT_SETS.items()]
-
-
-class ChoicesForm(Form):
-    """A form whose select fields get their options after construction.
-
-    WTForms 3.3 warns about (value, label) tuples passed to the constructor, but not when set afterwards.
-    """
-
-    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, options in self.CHOICES.items():
-            getattr(self, name).choices = options()
-
-
-class ConfirmForm(Form):
-    """A button with nothing to fill in but the CSRF token."""
-
-
-class ReasonForm(Form):
-    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=2000)])
 
 
 class AddressFields:
@@ -153,11 +128,3 @@ class ImportForm(ChoicesForm):
     }
     kind = SelectField(_l("The file holds"), validate_choice=False)
     file = FileField(_l("CSV file (UTF-8)"), validators=[FileRequired()])
-
-
-class UserForm(ChoicesForm):
-    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {"role": lambda: _choices(Role)}
-    email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), validate_choice=False)
-    producer = StringField(_l("Producer code (producer users only)"), validators=[Optional(), Length(max=40)])
-    password = PasswordField(_l("Initial password"), validators=[InputRequired(), Length(max=1024)])

@@ -5,62 +5,18 @@ Functions take the session first and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from traceability.audit import services as audit
-from traceability.errors import Conflict, NotFound, ValidationError
-from traceability.i18n_markers import N_
-from traceability.portal.downloads import DownloadFormat, DownloadJob
-from traceability.registry.models import Certification, Producer, Product
-from traceability.registry.services import current_certification, latest_certification, list_products
+from traceability.errors import NotFound, ValidationError
+from traceability.i18n import N_
+from traceability.registry.models import Producer, Product
 from traceability.stamps import batches, serials
 from traceability.stamps.batches import BatchOptions
-from traceability.stamps.keystore import KeyStore
-from traceability.stamps.models import Batch, BatchStatus, RangeState
-
-
-@dataclass(frozen=True)
-class ProductStanding:
-    """A product as its producer sees it: the certificate that counts and how long it has left."""
-
-    product: Product
-    certification: Certification | None
-    certified: bool
-    days_left: int | None
-    # "valid", "expiring" (inside the re-evaluation window), "expired" (or otherwise not valid), "none"
-    state: str
-
-
-def standing(product: Product, today: date, warning_days: int) -> ProductStanding:
-    """Return the product's certification standing on today."""
-    valid = current_certification(product, today)
-    shown = valid or latest_certification(product)
-    if shown is None:
-        return ProductStanding(product, None, False, None, "none")
-    days_left = (shown.valid_until - today).days
-    if valid is None:
-        state = "expired"
-    elif days_left <= warning_days:
-        state = "expiring"
-    else:
-        state = "valid"
-    return ProductStanding(product, shown, valid is not None, days_left, state)
-
-
-def products_of(session: Session, producer: Producer, today: date, warning_days: int) -> list[ProductStanding]:
-    """Return the producer's products with their standing."""
-    return [standing(p, today, warning_days) for p in list_products(session, producer)]
-
-
-def stampable_products(session: Session, producer: Producer, today: date) -> list[Product]:
-    """Return the producer's products that may carry stamps today (valid certification of 3 stars or more)."""
-    return [p for p in list_products(session, producer) if current_certification(p, today) is not None]
+from traceability.stamps.models import Batch, RangeState
 
 
 def batches_of(session: Session, producer: Producer) -> Sequence[Batch]:
@@ -169,40 +125,3 @@ def change_stamps(
     if reason and len(reason) > 500:
         raise ValidationError(N_("the reason is longer than 500 characters"), field="reason")
     return batches.change_range(session, batch, first, last + 1, state, actor=actor, reason=reason)
-
-
-@dataclass(frozen=True)
-class PreparedDownload:
-    """A download checked, keyed and audited: what to name it, its media type, and its bytes to stream."""
-
-    filename: str
-    media_type: str
-    download_format: DownloadFormat
-    job: DownloadJob
-
-    def chunks(self) -> Iterable[bytes]:
-        """Return the file's bytes in chunks, signing as they are read (the whole batch never sits in memory)."""
-        return self.download_format.render(self.job)
-
-
-def prepare_download(
-    session: Session,
-    store: KeyStore,
-    batch: Batch,
-    fmt: str,
-    actor: str,
-    *,
-    offered: Mapping[str, DownloadFormat],
-    base_url: str,
-) -> PreparedDownload:
-    """Check the format and the batch, load its signing key and audit the download; the caller commits."""
-    chosen = offered.get(fmt)
-    if chosen is None:
-        raise NotFound(_("There is no download format “%(name)s”.", name=fmt))
-    if batch.status is not BatchStatus.ISSUED:
-        raise Conflict(_("Only an issued batch has print files."))
-    # Resolve the key before the first byte is sent, so a missing or compromised key is a clean error.
-    private_key = batches.signing_key_for(session, store, batch)
-    audit.record(session, actor, "batch.download", f"batch:{batch.id}", after={"format": chosen.name})
-    job = DownloadJob(batch, lambda: batches.stamps(batch, private_key, base_url), batch.layout)
-    return PreparedDownload(f"ocop-batch-{batch.id}.{chosen.extension}", chosen.media_type, chosen, job)

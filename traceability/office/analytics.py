@@ -1,7 +1,7 @@
 """The inspectors' side of verification: shoppers' reports, scan analytics, revocation and the offline kit.
 
 Administrators and inspectors only, like every office page. Whole batches are revoked through the office's
-existing action (inspection.revoke); this blueprint adds a confirmation page for it and revocation of a
+existing action (office.revoke); this blueprint adds a confirmation page for it and revocation of a
 range of stamps, which had no office page before.
 """
 
@@ -21,14 +21,13 @@ from traceability.accounts.guards import actor, require_role
 from traceability.accounts.models import Role
 from traceability.db import get_session, transaction, utcnow
 from traceability.errors import DomainError
-from traceability.i18n import N_, Form
-from traceability.inspection import analytics_services as scan_analytics
-from traceability.inspection import reports as report_services
-from traceability.inspection import revocation
-from traceability.inspection.forms import ReasonForm
-from traceability.portal.forms import StampRangeForm, show_error
-from traceability.stamps import batches
+from traceability.forms import Form, ReasonForm, show_error
+from traceability.i18n import N_
+from traceability.stamps import batches, revocation
+from traceability.stamps.forms import StampRangeForm
 from traceability.stamps.keystore import store_from_config
+from traceability.verification import analytics as scan_analytics
+from traceability.verification import report_review as report_services
 from traceability.verification.clones import Level, Thresholds
 from traceability.verification.models import ReportStatus
 from traceability.verification.provinces import get_province
@@ -36,7 +35,7 @@ from traceability.verification.texts import flag_text
 
 bp = Blueprint("office_analytics", __name__, url_prefix="/office")
 
-# Entries of the office's navigation (see inspection.views.OFFICE_SECTIONS); labels are English msgids.
+# Entries of the office's navigation (see office.views.OFFICE_SECTIONS); labels are English msgids.
 SECTIONS = (
     ("office_analytics.overview", N_("Scan analytics")),
     ("office_analytics.reports", N_("Shoppers' reports")),
@@ -96,7 +95,7 @@ def overview() -> ResponseReturnValue:
     since = scan_analytics.period_start(utcnow(), days)
     flagged = scan_analytics.flagged_stamps(session, _thresholds(), since=since)
     return render_template(
-        "inspection/analytics/overview.html",
+        "office/analytics/overview.html",
         days=days,
         periods=scan_analytics.PERIODS,
         overview=scan_analytics.overview(session, since),
@@ -113,7 +112,7 @@ def batch(batch_id: int) -> ResponseReturnValue:
     found = batches.batch_or_404(session, batch_id)
     flagged = scan_analytics.flagged_stamps(session, _thresholds(), batch_id=found.id)
     return render_template(
-        "inspection/analytics/batch.html",
+        "office/analytics/batch.html",
         batch=found,
         record=scan_analytics.batch_scans(session, found),
         flagged=flagged,
@@ -126,7 +125,7 @@ def batch(batch_id: int) -> ResponseReturnValue:
 
 def _render_range(batch_id: int, form: StampRangeForm, status: int = 200) -> ResponseReturnValue:
     found = batches.batch_or_404(get_session(), batch_id)
-    return render_template("inspection/analytics/revoke_stamps.html", batch=found, form=form), status
+    return render_template("office/analytics/revoke_stamps.html", batch=found, form=form), status
 
 
 @bp.route("/analytics/batches/<int:batch_id>/revoke-stamps", methods=["GET", "POST"])
@@ -144,7 +143,7 @@ def revoke_stamps(batch_id: int) -> ResponseReturnValue:
             session = get_session()
             found = batches.batch_or_404(session, batch_id)
             preview = revocation.preview_range_revocation(session, found, first, last, reason)
-            return render_template("inspection/analytics/revoke_stamps_confirm.html", preview=preview, form=form)
+            return render_template("office/analytics/revoke_stamps_confirm.html", preview=preview, form=form)
         with transaction() as session:
             found = batches.batch_or_404(session, batch_id)
             revocation.revoke_range(session, found, first, last, reason, actor=actor())
@@ -160,7 +159,7 @@ def revoke_batch(batch_id: int) -> ResponseReturnValue:
     session = get_session()
     found = batches.batch_or_404(session, batch_id)
     return render_template(
-        "inspection/analytics/revoke_batch.html",
+        "office/analytics/revoke_batch.html",
         batch=found,
         record=scan_analytics.batch_scans(session, found),
         form=ReasonForm(prefix="revoke"),
@@ -179,7 +178,7 @@ def _render_reports(
     if failed is not None and failed_id is not None:
         forms[failed_id] = failed
     return render_template(
-        "inspection/analytics/reports.html",
+        "office/analytics/reports.html",
         page=page,
         forms=forms,
         statuses=[s.value for s in ReportStatus],
@@ -235,6 +234,4 @@ def handle_report(report_id: int) -> ResponseReturnValue:
 def offline_kit() -> ResponseReturnValue:
     max_age = timedelta(seconds=int(current_app.config["REVOCATIONS_MAX_AGE_SECONDS"]))
     kit = revocation.offline_kit(get_session(), store_from_config(current_app.config), utcnow(), clock.today(), max_age)
-    return render_template(
-        "inspection/analytics/offline_kit.html", kit=kit, base_url=current_app.config["PUBLIC_BASE_URL"]
-    )
+    return render_template("office/analytics/offline_kit.html", kit=kit, base_url=current_app.config["PUBLIC_BASE_URL"])
