@@ -8,6 +8,7 @@ workers are not counted twice) and of the summed RSS.
     python benchmarks/print_batch.py                       # 1,000 / 10,000 / 30,000 / 100,000 stamps
     python benchmarks/print_batch.py --sizes 30000 --baseline-sizes 1000,2000
     python benchmarks/print_batch.py --from-database       # also: a real batch, database to finished PDF
+    python benchmarks/print_batch.py --layout avery-l7160@600 --sizes 30000   # any layout name, "@DPI" too
 
 Without --from-database, tokens are synthetic 193-digit numbers (no signing). With it, each size also runs
 the service path of `traceability batch print`: a fresh SQLite database with the demo registry and a new
@@ -27,6 +28,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "https://ocop.gov.vn"
@@ -51,27 +56,62 @@ def synthetic_rows(count: int, seed: int = 2026) -> Iterator[tuple[str, str, int
 
 def run_pipeline(count: int, layout_name: str, workers: int, out_path: str) -> dict[str, object]:
     """Print count stamps with the batch encoder and the streaming writer."""
-    from traceability.printing.layouts import get_layout
+    from traceability.printing.fontfiles import find_fonts
     from traceability.printing.sheets import PrintableStamp, write_pdf
+    from traceability.printing.stock import resolve_layout
 
+    fonts = find_fonts()
     started = time.perf_counter()
     stamps = (PrintableStamp(s, PREFIX, d, stars, LABEL) for s, d, stars in synthetic_rows(count))
     with open(out_path, "wb") as out:
         stats = write_pdf(
-            stamps, out, layout=get_layout(layout_name), batch_label="BENCH-1", count=count, workers=workers
+            stamps,
+            out,
+            layout=resolve_layout(layout_name),
+            fonts=fonts,
+            batch_label="BENCH-1",
+            count=count,
+            workers=workers,
         )
     return {"seconds": time.perf_counter() - started, "bytes": stats.bytes_written, "pages": stats.pages}
 
 
-def run_database(count: int, layout_name: str, workers: int, out_path: str) -> dict[str, object]:
-    """Issue a batch in a fresh database, then time database to finished PDF, signing included."""
-    from traceability import clock, create_app
+def issue_bench_batch(app: Flask, count: int) -> int:
+    """Issue a batch of count stamps of a demo product in the app's fresh database; return its id."""
+    from traceability import clock
     from traceability.db import get_session
-    from traceability.printing import services
     from traceability.registry.demo import load_demo
     from traceability.registry.services import product_or_404
-    from traceability.schema import upgrade_database
     from traceability.stamps import batches, keys
+    from traceability.stamps.keystore import store_from_config
+
+    store = store_from_config(app.config)
+    with app.app_context():
+        session = get_session()
+        keys.generate_key(session, store)
+        load_demo(session)
+        batch = batches.issue_direct(
+            session,
+            store,
+            product_or_404(session, DEMO_PRODUCT),
+            count,
+            batches.BatchOptions(lot="BENCH-1"),
+            actor="bench",
+            maximum=count,
+            today=clock.today(),
+        )
+        session.commit()
+        return batch.id
+
+
+def run_database(count: int, layout_name: str, workers: int, out_path: str) -> dict[str, object]:
+    """Issue a batch in a fresh database, then time database to finished PDF, signing included."""
+    from traceability import create_app
+    from traceability.db import transaction
+    from traceability.printing import runs
+    from traceability.printing.fontfiles import find_fonts
+    from traceability.printing.outputs import Outputs
+    from traceability.schema import upgrade_database
     from traceability.stamps.keystore import store_from_config
 
     folder = Path(out_path).parent
@@ -89,44 +129,22 @@ def run_database(count: int, layout_name: str, workers: int, out_path: str) -> d
         }
     )
     upgrade_database(url)
-    store = store_from_config(app.config)
-    with app.app_context():
-        session = get_session()
-        keys.generate_key(session, store)
-        load_demo(session)
-        batch = batches.issue_direct(
-            session,
-            store,
-            product_or_404(session, DEMO_PRODUCT),
-            count,
-            batches.BatchOptions(lot="BENCH-1"),
-            actor="bench",
-            maximum=count,
-            today=clock.today(),
-        )
-        session.commit()
-        batch_id = batch.id
-    with app.app_context():  # what `traceability batch print` does, in a fresh context
+    batch_id = issue_bench_batch(app, count)
+    settings = runs.PrintSettings(BASE_URL, workers, find_fonts())
+    with app.app_context():  # the service `traceability batch print` calls, in a fresh context
         started = time.perf_counter()
-        session = get_session()
-        batch = batches.batch_or_404(session, batch_id)
-        layout = services.layout_for(batch, layout_name)
-        source = services.open_source(session, store, batch, app.config["PUBLIC_BASE_URL"])
-        session.commit()
-        pending = services.write_files(source, services.Outputs(pdf=Path(out_path)), layout=layout, workers=workers)
-        marked = services.record_printed(
-            session,
-            batches.batch_or_404(session, batch_id),
+        printed = runs.print_batch(
+            transaction,
+            store_from_config(app.config),
+            batch_id,
+            Outputs(pdf=Path(out_path)),
+            settings=settings,
             actor="bench",
-            layout=layout,
-            ecc="M",
-            hashes=pending.hashes(),
+            layout=layout_name,
         )
-        session.commit()
-        pending.install()
         seconds = time.perf_counter() - started
-    assert marked == count and pending.stats is not None
-    return {"seconds": seconds, "bytes": pending.stats.bytes_written, "pages": pending.stats.pages}
+    assert printed.marked == count and printed.stats is not None
+    return {"seconds": seconds, "bytes": printed.stats.bytes_written, "pages": printed.stats.pages}
 
 
 def run_baseline(count: int, out_path: str) -> dict[str, object]:
@@ -134,11 +152,14 @@ def run_baseline(count: int, out_path: str) -> dict[str, object]:
     import qrcode
     from PIL import Image, ImageDraw, ImageFont
 
+    from traceability.printing.fontfiles import find_fonts
+
+    regular = find_fonts().regular
     started = time.perf_counter()
     dpi, per_row, per_column = 300, 6, 8
     px = round(30 / 25.4 * dpi)
     qr_px = round(16.17 / 25.4 * dpi)
-    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 24)
+    font = ImageFont.truetype(regular, 24)
     pages: list[Image.Image] = []
     page: Image.Image | None = None
     draw: ImageDraw.ImageDraw | None = None

@@ -1,19 +1,23 @@
 """Fixtures: a real database per test run (SQLite file, or PostgreSQL via TEST_DATABASE_URL), wiped
-between tests; an app, client and CLI runner; small factories for registry records."""
+between tests; an app, client and CLI runner whose requests and commands each open and close their own
+session, as in production; the test's own session beside them; small factories for registry records."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, text
+from sqlalchemy.orm import ORMExecuteState, Session
+from werkzeug.test import TestResponse
 
 from traceability import create_app
 from traceability.db import make_engine
@@ -82,12 +86,54 @@ def app_config(database_url: str, keys_dir: Path, tmp_path: Path) -> dict[str, A
     }
 
 
+# The test is a second process on the database: its own `session` is not the session of any request or
+# command. Before each test-client request or CLI command the test's session ends its read transaction, as
+# a test talking to a separate server would have to (on SQLite every transaction begins IMMEDIATE, so the
+# request would wait for it; the rollback that ends it also expires what the test had loaded in it).
+# Changes the test has not committed are an error: no request would see them.
+
+
+def hand_over(session: Session | None) -> None:
+    """End the test session's transaction before a request or command runs in a session of its own."""
+    if session is None:
+        return
+    if session.new or session.dirty or session.deleted or session.info.get("wrote"):
+        raise AssertionError("commit the test's changes first: a request or command runs in its own session")
+    session.rollback()
+
+
+class Client(FlaskClient):
+    """The test client; each request runs in its own app context and database session, as in production."""
+
+    def __init__(self, *args: Any, test_session: Session | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.test_session = test_session
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        hand_over(self.test_session)
+        return super().open(*args, **kwargs)
+
+
+class CliRunner(FlaskCliRunner):
+    """The CLI runner; each command runs in its own app context and database session, as in production."""
+
+    def __init__(self, app: Flask, test_session: Session | None = None, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.test_session = test_session
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Result:
+        hand_over(self.test_session)
+        return super().invoke(cli, args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any], database_url: str) -> Iterator[Flask]:
     """Return an app on the test database; every table is emptied after the test."""
     from traceability.printing import jobs
 
     application = create_app(app_config)
+    application.test_client_class = Client
+    application.test_cli_runner_class = CliRunner
     yield application
     jobs.runner(application).shutdown(wait=True)  # a print job still running would race the wipe below
     application.extensions["db_engine"].dispose()
@@ -95,22 +141,39 @@ def app(app_config: dict[str, Any], database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def client(app: Flask, session: Session) -> FlaskClient:
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
+def runner(app: Flask, session: Session) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """Return the session of an app context that stays open for the test."""
-    from traceability.db import get_session
+    """Return the test's own session, apart from every request's: commit to show a request what you made."""
+    with app.extensions["db_sessionmaker"]() as test_session:
+        event.listen(test_session, "after_flush", _wrote)
+        event.listen(test_session, "do_orm_execute", _executed)
+        event.listen(test_session, "after_commit", _settled)
+        event.listen(test_session, "after_rollback", _settled)
+        app.test_client_class = partial(Client, test_session=test_session)  # type: ignore[assignment]
+        app.test_cli_runner_class = partial(CliRunner, test_session=test_session)  # type: ignore[assignment]
+        yield test_session
 
-    with app.app_context():
-        yield get_session()
+
+def _wrote(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _settled(session: Session) -> None:
+    session.info.pop("wrote", None)
 
 
 @pytest.fixture

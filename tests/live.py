@@ -45,7 +45,11 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
-    """Serve the test app on a free port for the duration of the test."""
+    """Serve the test app on a free port for the duration of the test.
+
+    Each request the browser makes runs in its own session on a server thread; nothing ends the test's own
+    transaction for it here, so commit (or roll back) before the browser acts, or SQLite makes it wait.
+    """
     with LiveServer(app) as server:
         yield server
 

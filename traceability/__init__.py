@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from traceability import cli, config, db, errors, web
+from traceability import cli, config, db, errors, logs, web
 from traceability.config import PROJECT_ROOT
 from traceability.printing import jobs
 from traceability.routes import blueprints
@@ -24,6 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.load(app.instance_path, test_config))
+    logs.init_app(app)  # first, so every later hook and record has the request id
 
     db.init_app(app)
     jobs.init_app(app)

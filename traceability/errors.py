@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from flask import Flask, Response
     from flask.typing import ResponseReturnValue
 
 
@@ -25,6 +25,9 @@ class DomainError(Exception):
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
+    # The page that shows the error to a person; its template gets `status`, `error` (the JSON body) and
+    # page_context(). An error that needs its own page (LoginRequired: a link to log in) names it here.
+    page: ClassVar[str] = "error.html"
 
     def __init__(self, message: str, *, params: Mapping[str, Any] | None = None, **details: Any) -> None:
         self.template = message
@@ -50,6 +53,10 @@ class DomainError(Exception):
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON body for this error."""
         return {"error": self.code, "message": self.localized(), **self.details}
+
+    def page_context(self) -> dict[str, Any]:
+        """Return what the error's page needs besides its status and JSON body (called inside the request)."""
+        return {}
 
 
 def _fill(template: str, params: Mapping[str, Any]) -> str:
@@ -102,9 +109,11 @@ class Conflict(DomainError):
 
 
 def init_app(app: Flask) -> None:
-    """Render domain errors and HTTP errors as JSON for API clients and HTML for people."""
+    """Render domain errors and HTTP errors as JSON for API clients and HTML for people: the one error handler."""
     from flask import jsonify, render_template, request
     from werkzeug.exceptions import HTTPException
+
+    from traceability.db import rollback_request_session
 
     def wants_json() -> bool:
         if request.path.startswith("/api/") or request.path.startswith("/.well-known/"):
@@ -112,32 +121,34 @@ def init_app(app: Flask) -> None:
         best = request.accept_mimetypes.best_match(["text/html", "application/json"])
         return best == "application/json"
 
-    def render(status: int, body: dict[str, Any]) -> ResponseReturnValue:
+    def render(
+        status: int, body: dict[str, Any], page: str = "error.html", context: Mapping[str, Any] | None = None
+    ) -> tuple[Response | str, int]:
         if wants_json():
             return jsonify(body), status
-        return render_template("error.html", status=status, error=body), status
+        return render_template(page, status=status, error=body, **(context or {})), status
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> ResponseReturnValue:
-        from traceability.db import rollback_request_session
-
         rollback_request_session()
         if error.status >= 500:
             # Server-side faults (a missing key file, a broken setting) name paths and settings that
             # are for the operator's log, not for the person at the browser.
             app.logger.error("%s: %s", error.code, error.message)
             return render(error.status, {"error": error.code, "message": "Something went wrong on our side."})
-        return render(error.status, error.to_dict())
+        return render(error.status, error.to_dict(), error.page, error.page_context())
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
-        return render(status, {"error": error.name.lower().replace(" ", "_"), "message": error.description})
+        body, status = render(status, {"error": error.name.lower().replace(" ", "_"), "message": error.description})
+        # The exception's own headers belong to the answer: Allow on a 405 (RFC 9110 15.5.6),
+        # WWW-Authenticate on a 401, Retry-After on a 429. Its Content-Type is for its own HTML body.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> ResponseReturnValue:
-        from traceability.db import rollback_request_session
-
         rollback_request_session()
         app.logger.exception("unhandled error", exc_info=error)
         return render(500, {"error": "internal", "message": "Something went wrong on our side."})

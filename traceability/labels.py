@@ -1,6 +1,7 @@
-"""What the office pages call stored enum values, as English msgids translated when shown.
+"""What every page calls stored enum values, as English msgids translated when shown: the one place for them.
 
-Templates use the `label` filter (`{{ user.role | label }}`); forms build their select options with
+Templates use the `label` filter (`{{ user.role | label }}`), code calls `label(value)` (the public
+verification page does, through verification/texts.py); forms build their select options with
 `choices(EnumClass)`. A value without a name here is shown as it is stored.
 """
 
@@ -27,7 +28,7 @@ LABELS: dict[Enum, str] = {
     Role.ADMINISTRATOR: N_("administrator (programme office)"),
     Role.INSPECTOR: N_("inspector"),
     Role.PRODUCER: N_("producer"),
-    # The same names as the public page's (traceability/verification/texts.py).
+    # Shown on the public verification page too.
     ProducerType.COOPERATIVE: N_("Cooperative"),
     ProducerType.COOPERATIVE_GROUP: N_("Cooperative group"),
     ProducerType.ENTERPRISE: N_("Small or medium enterprise"),

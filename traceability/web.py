@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, request, url_for
 from flask_babel import Babel, format_decimal, get_locale
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -66,12 +66,6 @@ def number(value: int) -> str:
     return str(format_decimal(value))
 
 
-def _choose_language_again() -> None:
-    # Flask-Babel keeps the chosen language on g; several requests can share one app context (tests hold one
-    # open), so each request picks its own language instead of the previous request's.
-    g.pop("_flask_babel", None)
-
-
 def _remember_language(response: Response) -> Response:
     chosen = request.args.get("lang")
     if chosen and chosen in ("vi", "en"):
@@ -105,7 +99,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["language_url"] = language_url
     app.jinja_env.filters["number"] = number  # {{ batch.quantity|number }}
-    app.before_request(_choose_language_again)
     app.before_request(_limit_upload)  # before CSRF, which reads the form
     csrf.init_app(app)
     limiter.init_app(app)

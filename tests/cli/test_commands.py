@@ -205,3 +205,49 @@ def test_init_adopts_stored_publication_keys(runner: Any, keys_dir: Path, app: A
         (4, "stamp", "active"),
         (6, "publication", "active"),
     ]
+
+
+def test_export_writes_the_same_stamps_again_and_records_who_took_them(
+    runner: Any, demo: None, session: Any, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from traceability.audit.models import AuditEntry
+
+    product = next(p for p in lines_json(runner.invoke(args=["products", "--json"]).output) if p["certified"])
+    out = tmp_path / "out"
+    out.mkdir()
+    first, again = out / "first.csv", out / "again.csv"
+    issued = runner.invoke(
+        args=["batch", "issue", "--product", product["code"], "--quantity", "40", "--csv", str(first), "--json"]
+    )
+    batch = lines_json(issued.output)[0]["batch"]
+    exported = runner.invoke(args=["batch", "export", str(batch), "--csv", str(again)])
+    assert exported.exit_code == 0, exported.output
+    assert f"Wrote 40 stamps of batch {batch} to {again}" in exported.output
+    assert again.read_bytes() == first.read_bytes()
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "batch.export")).all()
+    assert [(e.target, e.actor.startswith("cli:")) for e in entries] == [(f"batch:{batch}", True)]
+
+    missing = runner.invoke(args=["batch", "export", "999999", "--csv", str(out / "none.csv")])
+    assert missing.exit_code != 0 and "there is no batch 999999" in missing.output
+    assert sorted(p.name for p in out.iterdir()) == ["again.csv", "first.csv"]  # no file, no leftover
+
+
+def test_retiring_a_key_is_audited_and_a_compromised_key_stays_compromised(
+    runner: Any, demo: None, session: Any
+) -> None:
+    from sqlalchemy import select
+
+    from traceability.audit.models import AuditEntry
+
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0  # key 3 replaces stamp key 1
+    retired = runner.invoke(args=["keys", "retire", "3"])
+    assert retired.exit_code == 0 and "Key 3 is retired." in retired.output
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "key.retire")).one()
+    assert (entry.target, entry.before["status"], entry.after["status"]) == ("key:3", "active", "retired")
+    compromised = runner.invoke(args=["keys", "compromise", "3", "--at", "2026-01-01T00:00+07:00", "--note", "leak"])
+    assert compromised.exit_code == 0, compromised.output
+    refused = runner.invoke(args=["keys", "retire", "3"])
+    assert refused.exit_code != 0 and "key 3 is marked compromised; it cannot be retired" in refused.output
+    assert runner.invoke(args=["keys", "retire", "99"]).output.strip().endswith("there is no key 99")

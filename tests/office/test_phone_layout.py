@@ -49,7 +49,7 @@ def test_office_pages_never_scroll_sideways_on_a_phone(
     issued = batches.issue_direct(session, store, product, 30, options, actor="test", maximum=1000, today=date.today())
     batches.change_range(session, issued, 0, 20, RangeState.ACTIVATED, actor="test", reason="dán lên hộp quà Tết")
     batches.new_request(session, product, 5000, options, actor="user:p@x.vn", maximum=100_000, today=date.today())
-    jobs.request_print(session, issued, "a4-30mm", "test")  # queued: the batch page lists it
+    jobs.request_print(session, issued, "a4-30mm", "test", print_dir=app.config["PRINT_DIR"])  # queued: listed
     session.commit()
     stamps = list(batches.stamps(issued, store.load(signing_key.id), BASE_URL, 0, 2))
     for device in range(12):

@@ -51,7 +51,7 @@ def world(app: Flask, session: Any, factory: Any, store: Any, signing_key: Any, 
     user_b = auth.user("producer", producer=producer_b)
     token = next(batches.stamps(issued, store.load(signing_key.id), app.config["PUBLIC_BASE_URL"])).token
     # A finished print job of A's batch (its printer CSV, so "fmt": "csv" names one of its files).
-    job = jobs.request_print(session, issued, None, "user:a", formats=("csv",))
+    job = jobs.request_print(session, issued, None, "user:a", formats=("csv",), print_dir=app.config["PRINT_DIR"])
     session.commit()
     jobs.start_jobs(app).result(timeout=60)
     session.expire_all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,7 +58,8 @@ def decode_pdf(pdf: bytes, pages: Iterable[int] | None = None) -> list[list[str]
     try:
         for index in range(len(document)) if pages is None else pages:
             page = document[index]
-            image = page.render(scale=300 / 72, grayscale=True).to_pil()
+            # Without anti-aliasing, as a printer rasterises: zbar's whole-page scan misses a few smoothed codes.
+            image = page.render(scale=300 / 72, grayscale=True, no_smoothpath=True).to_pil()
             page.close()
             codes = pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])
             found.append([c.data.decode("ascii") for c in codes])
@@ -90,3 +92,25 @@ def issue_batch(session: Any, store: Any, signing_key: Any, factory: Any) -> Cal
         return batch
 
     return issue
+
+
+# Production refuses a PUBLIC_BASE_URL longer than 24 characters with "/v/", so every real stamp is a version-6
+# code; the suite's https://ocop.example.vn (26) would make version 7, too big for 30 mm labels at 0.5 mm modules.
+PRINT_BASE_URL = "https://ocop.gov.vn"
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """Return the suite's configuration with a production-length base URL (version-6 codes, as printed)."""
+    return {**app_config, "PUBLIC_BASE_URL": PRINT_BASE_URL}
+
+
+TEMPLATES = Path(__file__).parent / "data" / "glabels"  # a few of Debian glabels-data's templates
+
+
+@pytest.fixture(autouse=True)
+def label_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fall back on the copied templates where Debian's glabels-data is not installed."""
+    from traceability.printing import stock
+
+    monkeypatch.setattr(stock, "TEMPLATE_DIRS", (*stock.TEMPLATE_DIRS, str(TEMPLATES)))

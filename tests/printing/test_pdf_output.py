@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -11,11 +12,15 @@ import pypdfium2 as pdfium
 import pytest
 from pyzbar import pyzbar
 
+from traceability.printing.fontfiles import find_fonts
 from traceability.printing.layouts import LAYOUTS, Layout
 from traceability.printing.sheets import PrintableStamp, PrintStats, write_pdf
+from traceability.printing.sizing import LabelTooSmall
+from traceability.printing.stock import resolve_layout
 
 BATCH = "Lô 2026-001"
 COUNT = 250
+FONTS = find_fonts()  # DejaVu Sans, as fontconfig finds it
 
 MakeStamps = Callable[..., list[PrintableStamp]]
 Printed = tuple[Layout, list[PrintableStamp], bytes, PrintStats]
@@ -24,7 +29,7 @@ Printed = tuple[Layout, list[PrintableStamp], bytes, PrintStats]
 def print_pdf(stamps: list[PrintableStamp], layout: Layout, **options: object) -> tuple[bytes, PrintStats]:
     """Return the PDF of a batch and its statistics."""
     out = io.BytesIO()
-    stats = write_pdf(stamps, out, layout=layout, batch_label=BATCH, workers=1, **options)  # type: ignore[arg-type]
+    stats = write_pdf(stamps, out, layout=layout, fonts=FONTS, batch_label=BATCH, workers=1, **options)  # type: ignore[arg-type]
     return out.getvalue(), stats
 
 
@@ -42,7 +47,8 @@ def read_pages(pdf: bytes) -> list[tuple[list[str], str]]:
     try:
         for index in range(len(document)):
             page = document[index]
-            image = page.render(scale=300 / 72, grayscale=True).to_pil()
+            # Without anti-aliasing, as a printer rasterises: zbar's whole-page scan misses a few smoothed codes.
+            image = page.render(scale=300 / 72, grayscale=True, no_smoothpath=True).to_pil()
             textpage = page.get_textpage()
             text = textpage.get_text_range()
             textpage.close()
@@ -54,12 +60,16 @@ def read_pages(pdf: bytes) -> list[tuple[list[str], str]]:
     return pages
 
 
-@pytest.fixture(scope="module", params=sorted(LAYOUTS))
+# The named layouts that hold a stamp's code, a custom size with the text beside the code, in English.
+PRINTED = ("a4-30mm", "roll-30mm", "custom-45x30-4x8-g3-a4")
+
+
+@pytest.fixture(scope="module", params=PRINTED)
 def printed(request: pytest.FixtureRequest, make_stamps: MakeStamps) -> Printed:
     """Print the same 250-stamp batch once per layout."""
-    layout = LAYOUTS[request.param]
+    layout = resolve_layout(request.param)
     stamps = make_stamps(COUNT, seed=42)
-    pdf, stats = print_pdf(stamps, layout)
+    pdf, stats = print_pdf(stamps, layout, language="en" if layout.name.startswith("custom") else "vi")
     return layout, stamps, pdf, stats
 
 
@@ -88,32 +98,37 @@ def test_text_is_extractable_with_vietnamese_diacritics(printed: Printed) -> Non
     assert BATCH in all_text
 
 
-def test_sheet_margins_name_the_run(printed: Printed) -> None:
+def test_sheet_margins_name_the_run_in_the_batch_language(printed: Printed) -> None:
     layout, stamps, pdf, stats = printed
     pages = read_pages(pdf)
+    english = layout.name.startswith("custom")
+    words = ("sheet", "stamps", "run ticket") if english else ("tờ", "tem", "Phiếu in OCOP")
     if layout.run_ticket:
         ticket = pages[0][1]
-        assert "run ticket" in ticket
+        assert words[2] in ticket
         assert layout.name in ticket
-        assert f"{COUNT} stamps" in ticket
+        assert f"{COUNT} {words[1]}" in ticket
         assert stamps[0].serial in ticket
         return
     for number, ((_, text), on_page) in enumerate(zip(pages, stamp_pages(layout, stamps), strict=True), start=1):
-        assert f"sheet {number}/{stats.sheets}" in text
+        assert f"{words[0]} {number}/{stats.sheets}" in text
         assert layout.name in text
         assert f"{on_page[0].serial} – {on_page[-1].serial}" in text
-        assert f"{len(on_page)} stamps" in text
+        assert f"{len(on_page)} {words[1]}" in text
 
 
-def test_codes_are_one_bit_image_masks_never_interpolated(printed: Printed) -> None:
-    _, _, pdf, _ = printed
-    images = re.findall(rb"<<[^>]*/Subtype /Image[^>]*>>", pdf)
-    assert len(images) == COUNT
-    for entry in images:
-        assert b"/ImageMask true" in entry
-        assert b"/BitsPerComponent 1" in entry
-        assert b"/Interpolate false" in entry
-        assert b"/Width 41 /Height 41" in entry
+def test_codes_are_vector_forms_scaled_to_whole_dot_modules(printed: Printed) -> None:
+    _, _, pdf, stats = printed
+    forms = re.findall(rb"<< /Type /XObject /Subtype /Form /BBox (\[[^]]*\])", pdf)
+    assert len(forms) == COUNT and set(forms) == {b"[-1 -1 42 42]"}  # a module's margin around 41 modules
+    # The page scales one form unit to one module of whole printer dots.
+    pages = [
+        zlib.decompress(pdf[m.end() : m.end() + int(m.group(1))])
+        for m in re.finditer(rb"<<  /Filter /FlateDecode /Length (\d+) >>\nstream\n", pdf)
+    ]
+    scales = set(re.findall(rb"q ([\d.]+) 0 0 \1 [\d.]+ [\d.]+ cm /Q\d+ Do Q", b"\n".join(pages)))
+    assert scales == {f"{stats.module_dots * 72 / stats.dpi:.6f}".rstrip("0").encode()}
+    assert b"/Subtype /Image" not in pdf
 
 
 def test_font_is_an_embedded_subset_with_unicode_map(printed: Printed) -> None:
@@ -141,10 +156,11 @@ def test_cross_reference_table_points_at_every_object(printed: Printed) -> None:
     assert f"/Size {size} ".encode() in pdf[start:]
 
 
-def test_module_size_follows_the_layout(printed: Printed) -> None:
+def test_modules_are_whole_printer_dots_of_at_least_half_a_millimetre(printed: Printed) -> None:
     layout, _, _, stats = printed
     assert stats.qr_version == 6
-    assert stats.module_mm == (0.29 if layout.name == "a4-20mm" else 0.33)
+    assert stats.dpi == layout.dpi and stats.module_mm == pytest.approx(stats.module_dots * 25.4 / stats.dpi)
+    assert stats.module_mm >= 0.5
 
 
 def test_same_input_gives_byte_identical_pdf(make_stamps: MakeStamps) -> None:
@@ -155,19 +171,20 @@ def test_same_input_gives_byte_identical_pdf(make_stamps: MakeStamps) -> None:
     assert first == second
     assert b"/CreationDate (D:20260301083000+07'00')" in first
     undated, _ = print_pdf(stamps, LAYOUTS["a4-30mm"])
-    assert b"/CreationDate" not in undated
+    assert b"/CreationDate (D:20000101000000+00'00')" in undated  # PDF/X needs a date: a fixed one
 
 
 def test_worker_processes_produce_the_same_bytes(make_stamps: MakeStamps) -> None:
     stamps = make_stamps(1100, seed=4)  # three jobs on a4-30mm, so the pool is really used
     single = io.BytesIO()
-    write_pdf(stamps, single, layout=LAYOUTS["a4-30mm"], batch_label=BATCH, workers=1)
+    write_pdf(stamps, single, layout=LAYOUTS["a4-30mm"], fonts=FONTS, batch_label=BATCH, workers=1)
     pooled = io.BytesIO()
     seen: list[tuple[int, int]] = []
     write_pdf(
         iter(stamps),
         pooled,
         layout=LAYOUTS["a4-30mm"],
+        fonts=FONTS,
         batch_label=BATCH,
         count=len(stamps),
         workers=2,
@@ -198,16 +215,27 @@ def test_bad_stamps_are_rejected(make_stamps: MakeStamps, change: dict[str, obje
 def test_count_must_match_the_stamps(make_stamps: MakeStamps) -> None:
     stamps = make_stamps(5)
     with pytest.raises(ValueError, match="got 5 stamps, expected 6"):
-        write_pdf(iter(stamps), io.BytesIO(), layout=LAYOUTS["roll-30mm"], batch_label=BATCH, count=6, workers=1)
+        write_pdf(
+            iter(stamps), io.BytesIO(), layout=LAYOUTS["roll-30mm"], fonts=FONTS, batch_label=BATCH, count=6, workers=1
+        )
     with pytest.raises(TypeError, match="count="):
-        write_pdf(iter(stamps), io.BytesIO(), layout=LAYOUTS["roll-30mm"], batch_label=BATCH, workers=1)
+        write_pdf(iter(stamps), io.BytesIO(), layout=LAYOUTS["roll-30mm"], fonts=FONTS, batch_label=BATCH, workers=1)
     with pytest.raises(ValueError, match="empty"):
-        write_pdf([], io.BytesIO(), layout=LAYOUTS["roll-30mm"], batch_label=BATCH, workers=1)
+        write_pdf([], io.BytesIO(), layout=LAYOUTS["roll-30mm"], fonts=FONTS, batch_label=BATCH, workers=1)
 
 
-def test_level_q_codes_read_back_even_on_20mm_stamps(make_stamps: MakeStamps) -> None:
-    stamps = make_stamps(96, seed=8)
-    pdf, stats = print_pdf(stamps, LAYOUTS["a4-20mm"], ecc="Q")
-    assert (stats.qr_version, stats.module_mm) == (8, 0.25)
+def test_level_q_codes_need_larger_labels_and_read_back_on_them(make_stamps: MakeStamps) -> None:
+    stamps = make_stamps(20, seed=8)
+    with pytest.raises(LabelTooSmall, match="labels of 30 × 30 mm are too small"):
+        print_pdf(stamps, LAYOUTS["a4-30mm"], ecc="Q")
+    pdf, stats = print_pdf(stamps, resolve_layout("custom-36x36-5x4-g2-a4"), ecc="Q")
+    assert (stats.qr_version, stats.module_dots, stats.dpi) == (8, 6, 300)
     [(codes, _)] = read_pages(pdf)
     assert sorted(codes) == sorted(s.url for s in stamps)
+
+
+def test_20mm_stamps_are_refused_before_any_output(make_stamps: MakeStamps) -> None:
+    out = io.BytesIO()
+    with pytest.raises(LabelTooSmall, match=r"needs labels of at least 24\.9 × 30 mm") as refused:
+        write_pdf(make_stamps(3), out, layout=LAYOUTS["a4-20mm"], fonts=FONTS, batch_label=BATCH, workers=1)
+    assert out.getvalue() == b"" and refused.value.field == "layout"

@@ -46,8 +46,9 @@ def test_print_decodes_to_exactly_the_csv_urls_verifies_and_reprints_identically
 
     result = runner.invoke(args=[a if not a.startswith("x.") else str(first / a) for a in args])
     assert result.exit_code == 0, result.output
-    # The tests' https://ocop.example.vn/v/ is 26 characters, two over the version-6 limit: version 7.
-    assert f"Printed batch {batch_id}: 130 stamps on 3 sheets (a4-30mm, QR version 7-M" in result.output
+    # tests/printing/conftest.py prints for https://ocop.gov.vn, a production-length base URL: version 6.
+    expected = "130 stamps on 3 sheets (a4-30mm, QR version 6-M, 0.508 mm modules = 6 dots at 300 dpi)"
+    assert f"Printed batch {batch_id}: {expected}" in result.output
     assert "130 stamps marked printed." in result.output
     assert sorted(p.name for p in first.iterdir()) == ["x.csv", "x.pdf", "x.zip"]  # no temporary left
 
@@ -101,10 +102,21 @@ def test_print_leaves_activated_and_voided_stamps_as_they_are(
 
 def test_print_options_layout_ecc_and_png(runner: Any, product_code: str, tmp_path: Path) -> None:
     batch_id = issue(runner, product_code, 20)
-    options = ["--layout", "roll-30mm", "--ecc", "Q", "--zip", str(tmp_path / "r.zip"), "--zip-format", "png"]
+    options = [
+        "--label",
+        "40x40",
+        "--dpi",
+        "300",
+        "--ecc",
+        "Q",
+        "--zip",
+        str(tmp_path / "r.zip"),
+        "--zip-format",
+        "png",
+    ]
     result = runner.invoke(args=["batch", "print", str(batch_id), "--out", str(tmp_path / "r.pdf"), *options])
     assert result.exit_code == 0, result.output
-    assert "on 20 sheets (roll-30mm, QR version 8-Q" in result.output
+    assert "on 20 sheets (custom-40x40-roll@300, QR version 8-Q" in result.output
     with zipfile.ZipFile(tmp_path / "r.zip") as archive:
         names = archive.namelist()
         assert len(names) == 20 and all(n.endswith(".png") for n in names)
@@ -119,7 +131,12 @@ def test_print_options_layout_ecc_and_png(runner: Any, product_code: str, tmp_pa
         ("none", [], "there is no batch 999"),
         ("requested", [], "has not been issued yet"),
         ("revoked", [], "is revoked; its stamps must not be printed"),
-        ("issued", ["--layout", "a3"], "'a3' is not one of 'a4-20mm', 'a4-30mm', 'roll-30mm'"),
+        ("issued", ["--layout", "a3"], "unknown layout 'a3'; choose one of: a4-20mm, a4-30mm, roll-30mm, a gLabels"),
+        ("issued", ["--layout", "a4-20mm"], "labels of 20 × 20 mm are too small for this batch's QR code"),
+        ("issued", ["--label", "25x25"], "the smallest module printed is 0.5 mm, which needs labels of at least"),
+        ("issued", ["--label-template", "Avery:NOPE"], "no label product 'Avery:NOPE' in the gLabels templates"),
+        ("issued", ["--label", "30x30", "--grid", "7x8"], "7 × 8 labels of 30 × 30 mm with these margins"),
+        ("issued", ["--dpi", "50"], "50 is not in the range 100<=x<=4800"),
         ("issued", ["--ecc", "H"], "'H' is not one of 'M', 'Q'"),
         ("issued", ["--csv", "{tmp}/missing/x.csv"], "cannot write {tmp}/missing/x.csv"),
         ("issued", ["--csv", "{tmp}/out.pdf"], "each output needs its own file name"),
@@ -165,8 +182,44 @@ def test_print_refuses_clearly_and_writes_nothing(
 def test_batch_print_is_listed_under_batch(runner: Any) -> None:
     result = runner.invoke(args=["batch", "print", "--help"])
     assert result.exit_code == 0
-    for option in ("--out", "--layout", "--csv", "--zip", "--zip-format", "--ecc"):
+    for option in ("--out", "--layout", "--label-template", "--label", "--grid", "--dpi", "--language", "--ecc"):
         assert option in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "stock", "sheets", "header"),
+    [
+        (["--label-template", "Avery:L7160", "--language", "en"], "avery-l7160", "1 sheet", "sheet 1/1"),
+        (["--label", "30x30", "--grid", "6x8", "--dpi", "600"], "custom-30x30-6x8-g2-a4@600", "1 sheet", "tờ 1/1"),
+        (["--layout", "roll-30mm"], "roll-30mm", "10 sheets", "Phiếu in OCOP"),
+    ],
+)
+def test_a_glabels_product_and_custom_labels_print_and_decode(
+    runner: Any, product_code: str, tmp_path: Path, options: list[str], stock: str, sheets: str, header: str
+) -> None:
+    from traceability.printing.stock import resolve_layout
+
+    batch_id = issue(runner, product_code, 10)
+    pdf = tmp_path / "labels.pdf"
+    result = runner.invoke(args=["batch", "print", str(batch_id), "--out", str(pdf), *options])
+    assert result.exit_code == 0, result.output
+    assert f"10 stamps on {sheets} ({stock}, QR version 6-M" in result.output
+    layout = resolve_layout(stock)
+    pages = decode_pdf(pdf.read_bytes())
+    assert sum(len(codes) for codes in pages) == 10
+    assert header in extract_text(pdf.read_bytes())
+    assert layout.dpi == int(stock.partition("@")[2] or layout.dpi)
+
+
+def extract_text(pdf: bytes) -> str:
+    """Return the text of every page."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
 
 
 def test_print_files_are_private_to_their_owner(runner: Any, product_code: str, tmp_path: Path) -> None:
@@ -179,3 +232,24 @@ def test_print_files_are_private_to_their_owner(runner: Any, product_code: str, 
     assert result.exit_code == 0, result.output
     # They print genuine stamps: like the issue command's CSV, never readable by other accounts.
     assert {stat.S_IMODE(os.stat(path).st_mode) for path in (pdf, listing)} == {0o600}
+
+
+def test_print_font_names_the_font_file_and_a_bad_one_is_refused_clearly(
+    app: Any, runner: Any, product_code: str, tmp_path: Path
+) -> None:
+    from traceability.printing.fontfiles import find_fonts
+
+    batch_id = issue(runner, product_code, 10)
+    default, configured = tmp_path / "default.pdf", tmp_path / "configured.pdf"
+    assert runner.invoke(args=["batch", "print", str(batch_id), "--out", str(default)]).exit_code == 0
+    app.config["PRINT_FONT"] = find_fonts().regular
+    assert runner.invoke(args=["batch", "print", str(batch_id), "--out", str(configured)]).exit_code == 0
+    assert configured.read_bytes() == default.read_bytes()
+
+    app.config["PRINT_FONT"] = str(tmp_path / "missing.ttf")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = runner.invoke(args=["batch", "print", str(batch_id), "--out", str(folder / "x.pdf")])
+    assert result.exit_code != 0
+    assert f"PRINT_FONT is '{tmp_path / 'missing.ttf'}', which is not a TrueType font file" in result.output
+    assert list(folder.iterdir()) == []

@@ -34,11 +34,11 @@ REFRESH = '<meta http-equiv="refresh" content="2">'
 
 @pytest.fixture
 def world(session: Session, store: Any, signing_key: Any, factory: Any, auth: Any) -> dict[str, Any]:
-    """Producer A with an issued batch of 60 stamps asked for on 20 mm sheets; producer B; office users."""
+    """Producer A with an issued batch of 60 stamps asked for on label rolls; producer B; office users."""
     producer_a = factory.producer("A-HTX")
     product = factory.product("A-SP01", producer=producer_a)
     batch = batches.new_request(
-        session, product, 60, BatchOptions(lot="L-7", layout="a4-20mm"), actor="t", maximum=1000, today=date.today()
+        session, product, 60, BatchOptions(lot="L-7", layout="roll-30mm"), actor="t", maximum=1000, today=date.today()
     )
     batches.issue(session, store, batch, actor="user:admin", today=date.today())
     session.commit()
@@ -56,7 +56,7 @@ def world(session: Session, store: Any, signing_key: Any, factory: Any, auth: An
 def finish(app: Flask, session: Session) -> None:
     """Wait for every queued job to run.
 
-    The test's session is also the test client's (they share one app context): it must not hold a transaction
+    The test's session is apart from the runner's, as from each request's: it must not hold a transaction
     while the runner writes (on SQLite every transaction takes the write lock), and must then forget its copies.
     """
     session.commit()
@@ -85,7 +85,7 @@ def test_a_producer_prepares_a_pdf_follows_it_and_downloads_it_once(
     page = f"/portal/batches/{batch.id}/download"
     html = client.get(page).get_data(as_text=True)
     assert f'action="/portal/batches/{batch.id}/print"' in html
-    assert re.search(r'<option selected value="a4-20mm">|<option value="a4-20mm" selected>', html), "batch's layout"
+    assert re.search(r'<option selected value="roll-30mm">|<option value="roll-30mm" selected>', html), "batch's layout"
     assert 'value="zip-svg"' in html and 'value="csv"' in html
 
     response = ask(client, page, f"/portal/batches/{batch.id}/print", layout="a4-30mm", format="pdf")
@@ -139,7 +139,7 @@ def test_the_progress_page_refreshes_itself_until_the_job_is_done(
     app: Flask, client: FlaskClient, auth: Any, session: Session, world: dict[str, Any]
 ) -> None:
     batch = world["batch"]
-    job = jobs.request_print(session, batch, None, "t", formats=("csv",))
+    job = jobs.request_print(session, batch, None, "t", formats=("csv",), print_dir=app.config["PRINT_DIR"])
     session.commit()  # queued, and no runner started: the page itself starts it
     auth.login(world["a"].email)
     html = client.get(f"/portal/batches/{batch.id}/print/{job.id}").get_data(as_text=True)
@@ -147,7 +147,7 @@ def test_the_progress_page_refreshes_itself_until_the_job_is_done(
     assert '<progress max="100" value="0">' in html
     finish(app, session)
     html = client.get(f"/portal/batches/{batch.id}/print/{job.id}").get_data(as_text=True)
-    assert REFRESH not in html and f"/print/{job.id}/csv" in html and job.layout == "a4-20mm"
+    assert REFRESH not in html and f"/print/{job.id}/csv" in html and job.layout == "roll-30mm"
     with client.get(f"/portal/batches/{batch.id}/print/{job.id}/csv") as response:
         assert response.get_data(as_text=True).splitlines()[0] == "serial,url,sheet,position"
     assert client.get(f"/portal/batches/{batch.id}/print/{job.id}/pdf").status_code == 404  # not in this job
@@ -210,7 +210,7 @@ def test_other_producers_get_404_inspectors_and_anonymous_403(
     app: Flask, auth: Any, session: Session, world: dict[str, Any]
 ) -> None:
     batch = world["batch"]
-    job = jobs.request_print(session, batch, "a4-30mm", "t")
+    job = jobs.request_print(session, batch, "a4-30mm", "t", print_dir=app.config["PRINT_DIR"])
     session.commit()
     finish(app, session)
     portal, office = f"/portal/batches/{batch.id}/print", f"/office/batches/{batch.id}/print"
@@ -256,7 +256,7 @@ def test_an_administrator_prints_from_the_office_batch_page(
     page = f"/office/batches/{batch.id}"
     html = client.get(page).get_data(as_text=True)
     assert 'id="print-form"' in html and f'action="/office/batches/{batch.id}/print"' in html
-    response = ask(client, page, f"/office/batches/{batch.id}/print", layout="a4-20mm", format="zip-svg")
+    response = ask(client, page, f"/office/batches/{batch.id}/print", layout="roll-30mm", format="zip-svg")
     assert response.status_code == 303
     job = only_job(session)
     finish(app, session)
@@ -298,7 +298,7 @@ def test_the_pages_read_on_a_phone_without_javascript(
         shots("ask")
 
         # A job caught while it is still queued: the page says so and will reload itself.
-        job = jobs.request_print(session, batch, "a4-30mm", "t")
+        job = jobs.request_print(session, batch, "a4-30mm", "t", print_dir=app.config["PRINT_DIR"])
         session.commit()
         phone.goto(f"{base}/portal/batches/{batch.id}/print/{job.id}")
         assert "đang chờ" in phone.inner_text("#job-status")  # the phone asks for Vietnamese
@@ -315,3 +315,20 @@ def test_the_pages_read_on_a_phone_without_javascript(
         shots("ready")
     finally:
         context.close()
+
+
+def test_a_layout_too_small_for_the_code_is_refused_on_the_form(
+    app: Flask, client: FlaskClient, auth: Any, session: Session, world: dict[str, Any]
+) -> None:
+    batch: Batch = world["batch"]
+    batch.layout = "a4-20mm"  # asked for before 20 mm labels were found too small for phones
+    session.commit()
+    auth.login(world["a"].email)
+    page = f"/portal/batches/{batch.id}/download"
+    html = client.get(page).get_data(as_text=True)
+    assert 'value="a4-20mm"' not in html  # no longer offered
+    response = ask(client, page, f"/portal/batches/{batch.id}/print", layout="a4-20mm", format="pdf")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "too small" in html and "0.5 mm" in html  # in the reader's language
+    assert session.scalars(select(PrintJob)).all() == []

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from traceability.errors import Conflict, ValidationError
-from traceability.registry import certification_rules, services
+from traceability.errors import Conflict, DomainError, ValidationError
+from traceability.registry import certification_rules, editing, services, validation
 from traceability.registry.models import AuthorityLevel, CertificationStatus
 from traceability.registry.services import CertificationData, ProducerData, ProductNotCertified
 
@@ -165,7 +165,45 @@ def test_product_needs_a_known_product_set_and_valid_gtin(session: Any, factory:
     product = services.save_product(
         session, services.ProductData("X1", "Mắm", producer.code, "I.4.a", gtin="8934567890120")
     )
-    assert product.gtin == "8934567890120"
+    assert product.gtin == "08934567890120"  # stored as GTIN-14
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("8936123450014", "08936123450014"),  # GTIN-13 (EAN-13)
+        ("08936123450014", "08936123450014"),  # the same, as GTIN-14
+        (" 8936 1234 5001 4 ", "08936123450014"),  # spaces as printed under a barcode
+        ("036000291452", "00036000291452"),  # GTIN-12 (UPC-A)
+        ("96385074", "00000096385074"),  # GTIN-8
+        ("18936123450011", "18936123450011"),  # GTIN-14 of a case (packaging indicator 1)
+    ],
+)
+def test_gtins_are_stored_as_gtin_14(typed: str, stored: str) -> None:
+    assert validation.gtin(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["893612345001", "8936123450015", "089361234500140", "893612345001a", "1234567"])
+def test_a_bad_gtin_is_refused(typed: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        validation.gtin(typed)
+    assert refused.value.field == "gtin"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("8936123450014", "08936123450014"), ("08936123450014", "8936123450014")]
+)
+def test_one_gtin_written_two_ways_belongs_to_one_product(session: Any, factory: Any, first: str, second: str) -> None:
+    producer = factory.producer()
+    services.save_product(session, services.ProductData("X1", "Mắm", producer.code, "I.4.a", gtin=first))
+    with pytest.raises(services.DuplicateGtin, match="already belongs to product X1") as refused:
+        services.save_product(session, services.ProductData("X2", "Mắm tôm", producer.code, "I.4.a", gtin=second))
+    assert (refused.value.status, refused.value.details["field"]) == (409, "gtin")
+    # The product that holds it may be saved again with either form.
+    assert (
+        services.save_product(session, services.ProductData("X1", "Mắm", producer.code, "I.4.a", gtin=second)).gtin
+        == "08936123450014"
+    )
 
 
 def test_demo_data_loads_twice_without_change(session: Any) -> None:
@@ -187,3 +225,33 @@ def test_demo_data_loads_twice_without_change(session: Any) -> None:
         session.scalar(select(func.count(Certification.id))),
     )
     assert first["products"] >= 25
+
+
+@pytest.mark.parametrize(
+    ("find", "error", "status", "message"),
+    [
+        (lambda s: editing.producer_or_404(s, "nobody"), editing.ProducerNotFound, 404, "no producer has the code"),
+        (lambda s: editing.area_or_404(s, "nowhere"), editing.AreaNotFound, 404, "no raw-material area has the code"),
+        (lambda s: services.product_or_404(s, "nothing"), services.ProductNotFound, 404, "no product has the code"),
+        (lambda s: editing.certification_or_404(s, 999), editing.CertificationNotFound, 404, "no certification 999"),
+    ],
+)
+def test_missing_records_are_named_errors(
+    session: Any, find: Any, error: type[DomainError], status: int, message: str
+) -> None:
+    with pytest.raises(error, match=message) as raised:
+        find(session)
+    assert raised.value.status == status
+    assert raised.value.code.endswith("_not_found")
+
+
+def test_a_new_record_cannot_take_an_existing_code_nor_an_edit_change_it(session: Any, factory: Any) -> None:
+    factory.producer("NT-P01")
+    with pytest.raises(editing.DuplicateCode, match="a producer with the code NT-P01 exists already") as duplicate:
+        editing.save_producer(session, producer_data(code="nt-p01", tax_code=None), actor="test")
+    assert (duplicate.value.status, duplicate.value.template) == (
+        409,
+        "a %(kind)s with the code %(code)s exists already: edit it instead",
+    )
+    with pytest.raises(editing.CodeChanged, match="code cannot change"):
+        editing.save_producer(session, producer_data(code="NT-P02", tax_code=None), actor="t", existing_code="NT-P01")

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from traceability.errors import ValidationError
 from traceability.registry.services import ProductNotCertified
-from traceability.stamps import batches, codec, keys, serials
-from traceability.stamps.batches import BatchOptions, InvalidTransition
+from traceability.stamps import batches, codec, keys, ranges, serials
+from traceability.stamps.batches import BatchOptions
 from traceability.stamps.keystore import FileKeyStore, KeyStoreError
 from traceability.stamps.models import Batch, RangeState, StampRange
+from traceability.stamps.ranges import InvalidTransition
 
 TODAY = date.today()
 
@@ -117,8 +118,8 @@ def test_ranges_split_merge_and_refuse_illegal_moves(session: Any, store: Any, s
     assert len(batch.ranges) == 5  # nothing changed
     with pytest.raises(ValidationError, match="within the batch"):
         batches.change_range(session, batch, 90, 101, RangeState.ACTIVATED, actor="p")
-    assert batches.state_of(batch, 15) is RangeState.VOIDED
-    assert batches.state_of(batch, 100) is None
+    assert ranges.state_of(batch.ranges, 15) is RangeState.VOIDED
+    assert ranges.state_of(batch.ranges, 100) is None
 
 
 def test_key_files_are_private_and_never_overwritten(keys_dir: Any) -> None:

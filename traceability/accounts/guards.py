@@ -7,22 +7,32 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, session
-from flask_babel import gettext as _
+from flask import current_app, g, request, session
 
 from traceability.accounts.models import Role, User
 from traceability.db import get_session
 from traceability.errors import Forbidden
+from traceability.i18n import N_
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 SESSION_USER, SESSION_EPOCH, SESSION_SINCE = "uid", "epoch", "since"
+OFFICE_ROLES = (Role.ADMINISTRATOR, Role.INSPECTOR)
 
 
 class LoginRequired(Forbidden):
     """Anonymous requests to a page that needs an account (403, with a link to the login page)."""
 
     code = "login_required"
+    page = "accounts/login_required.html"
+
+    def page_context(self) -> dict[str, Any]:
+        """Return the page to come back to after logging in (a GET only: a form post cannot be replayed)."""
+        return {"next": request.full_path.rstrip("?") if request.method == "GET" else None}
+
+
+class RoleNotAllowed(Forbidden):
+    """A logged-in user whose role may not use the page or action."""
 
 
 def start_session(user: User) -> None:
@@ -61,16 +71,21 @@ def require_user() -> User:
     """Return the logged-in user or raise LoginRequired."""
     user = current_user()
     if user is None:
-        raise LoginRequired(_("Log in to see this page."))
+        raise LoginRequired(N_("Log in to see this page."))
     return user
 
 
 def require_role(*roles: Role) -> User:
-    """Return the logged-in user if they hold one of roles, else raise LoginRequired or Forbidden."""
+    """Return the logged-in user if they hold one of roles, else raise LoginRequired or RoleNotAllowed."""
     user = require_user()
     if user.role not in roles:
-        raise Forbidden(_("Your account may not do this."))
+        raise RoleNotAllowed(N_("Your account may not do this."))
     return user
+
+
+def require_office() -> None:
+    """Let only administrators and inspectors through: the before_request of every office blueprint."""
+    require_role(*OFFICE_ROLES)
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:

@@ -9,9 +9,16 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from traceability.errors import ValidationError
+from traceability.i18n import N_
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1024  # argon2 takes any length; this only bounds the work an attacker can ask for
+
+
+class WeakPassword(ValidationError):
+    """A new password too short, too long or too easy to guess."""
+
+    code = "weak_password"
 
 
 def hasher(config: Mapping[str, Any]) -> PasswordHasher:
@@ -28,11 +35,19 @@ def hasher(config: Mapping[str, Any]) -> PasswordHasher:
 def check_new_password(password: str, email: str) -> str:
     """Refuse a password too short, too long or trivially guessable; return it unchanged."""
     if len(password) < MIN_LENGTH:
-        raise ValidationError(f"the password needs at least {MIN_LENGTH} characters", field="password")
+        raise WeakPassword(
+            N_("the password needs at least %(min_length)s characters"),
+            field="password",
+            params={"min_length": MIN_LENGTH},
+        )
     if len(password) > MAX_LENGTH:
-        raise ValidationError(f"the password is longer than {MAX_LENGTH} characters", field="password")
+        raise WeakPassword(
+            N_("the password is longer than %(max_length)s characters"),
+            field="password",
+            params={"max_length": MAX_LENGTH},
+        )
     if len(set(password)) < 4 or password.strip().lower() == email.strip().lower():
-        raise ValidationError("the password is too easy to guess", field="password")
+        raise WeakPassword(N_("the password is too easy to guess"), field="password")
     return password
 
 

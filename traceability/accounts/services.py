@@ -25,6 +25,24 @@ from traceability.registry.services import producer_by_code
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
+class UserNotFound(NotFound):
+    """No user has this id or email."""
+
+    code = "user_not_found"
+
+
+class DuplicateEmail(Conflict):
+    """Another user already has this email: emails name accounts."""
+
+    code = "duplicate_email"
+
+
+class OwnAccount(Conflict):
+    """An administrator may not disable or enable their own account (they could lock the office out)."""
+
+    code = "own_account"
+
+
 def normalise_email(email: str) -> str:
     """Return the email lowercased and stripped, or raise ValidationError."""
     value = (email or "").strip().lower()
@@ -63,7 +81,7 @@ def user_or_404(session: Session, user_id: int) -> User:
     """Return the user or raise NotFound."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(N_("there is no user %(user)s"), params={"user": user_id})
+        raise UserNotFound(N_("there is no user %(user)s"), params={"user": user_id})
     return user
 
 
@@ -71,7 +89,7 @@ def user_by_email_or_404(session: Session, email: str) -> User:
     """Return the user with this email or raise NotFound."""
     user = user_by_email(session, email)
     if user is None:
-        raise NotFound(N_("no user has the email '%(email)s'"), params={"email": email})
+        raise UserNotFound(N_("no user has the email '%(email)s'"), params={"email": email})
     return user
 
 
@@ -112,7 +130,9 @@ def create_user(
     parsed_role = parse_role(role)
     producer = _producer_for(session, parsed_role, producer_code)
     if user_by_email(session, address) is not None:
-        raise Conflict(N_("a user with the email %(email)s already exists"), field="email", params={"email": address})
+        raise DuplicateEmail(
+            N_("a user with the email %(email)s already exists"), field="email", params={"email": address}
+        )
     passwords.check_new_password(password, address)
     user = User(
         email=address,
@@ -147,8 +167,10 @@ def end_sessions(session: Session, user: User) -> None:
     session.flush()
 
 
-def set_active(session: Session, user: User, active: bool, *, actor: str) -> User:
-    """Enable or disable a user; disabling ends their sessions at once."""
+def set_active(session: Session, user: User, active: bool, *, actor: str, by: User | None = None) -> User:
+    """Enable or disable a user (by: the user asking, never the same one); disabling ends their sessions at once."""
+    if by is not None and by.id == user.id:
+        raise OwnAccount(N_("You cannot disable or enable your own account."))
     before = snapshot(user)
     if user.is_active != active:
         user.is_active = active

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from traceability.accounts import guards, services
 from traceability.accounts.forms import LoginForm
 from traceability.accounts.models import Role, User
-from traceability.db import get_session, rollback_request_session, utcnow
+from traceability.db import get_session, utcnow
 from traceability.web import limiter
 
 bp = Blueprint("accounts", __name__)
@@ -69,26 +69,6 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("accounts.login"))
 
 
-@bp.app_errorhandler(guards.LoginRequired)
-def login_required(error: guards.LoginRequired) -> ResponseReturnValue:
-    rollback_request_session()
-    wants_json = request.path.startswith("/api/") or (
-        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-    )
-    if wants_json:
-        return jsonify(error.to_dict()), error.status
-    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
-    return render_template("accounts/login_required.html", next=next_path), error.status
-
-
 @bp.app_context_processor
 def account_helpers() -> dict[str, object]:
     return {"current_user": guards.current_user}
-
-
-@bp.before_app_request
-def forget_user() -> None:
-    # Several requests can share one app context (tests hold one open): never reuse the previous request's
-    # user, nor Flask-WTF's cached CSRF token, which a login (a fresh session) has made stale.
-    g.pop("user", None)
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)

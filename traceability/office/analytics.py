@@ -17,19 +17,20 @@ from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from traceability import clock
-from traceability.accounts.guards import actor, require_role
-from traceability.accounts.models import Role
+from traceability.accounts.guards import actor, require_office
 from traceability.db import get_session, transaction, utcnow
 from traceability.errors import DomainError
 from traceability.forms import Form, ReasonForm, show_error
 from traceability.i18n import N_
-from traceability.stamps import batches, revocation
+from traceability.stamps import batches
 from traceability.stamps.forms import StampRangeForm
 from traceability.stamps.keystore import store_from_config
 from traceability.verification import analytics as scan_analytics
+from traceability.verification import range_revocation
 from traceability.verification import report_review as report_services
 from traceability.verification.clones import Level, Thresholds
 from traceability.verification.models import ReportStatus
+from traceability.verification.offline_kit import offline_kit as build_offline_kit
 from traceability.verification.provinces import get_province
 from traceability.verification.texts import flag_text
 
@@ -50,9 +51,7 @@ def _add_sections(state: BlueprintSetupState) -> None:
 bp.record_once(_add_sections)
 
 
-@bp.before_request
-def only_office() -> None:
-    require_role(Role.ADMINISTRATOR, Role.INSPECTOR)
+bp.before_request(require_office)
 
 
 class HandleReportForm(Form):
@@ -142,11 +141,11 @@ def revoke_stamps(batch_id: int) -> ResponseReturnValue:
         if request.form.get("confirmed") != "1":
             session = get_session()
             found = batches.batch_or_404(session, batch_id)
-            preview = revocation.preview_range_revocation(session, found, first, last, reason)
+            preview = range_revocation.preview_range_revocation(session, found, first, last, reason)
             return render_template("office/analytics/revoke_stamps_confirm.html", preview=preview, form=form)
         with transaction() as session:
             found = batches.batch_or_404(session, batch_id)
-            revocation.revoke_range(session, found, first, last, reason, actor=actor())
+            range_revocation.revoke_range(session, found, first, last, reason, actor=actor())
     except DomainError as error:
         show_error(form, error)
         return _render_range(batch_id, form, error.status)
@@ -233,5 +232,5 @@ def handle_report(report_id: int) -> ResponseReturnValue:
 @bp.get("/offline-kit")
 def offline_kit() -> ResponseReturnValue:
     max_age = timedelta(seconds=int(current_app.config["REVOCATIONS_MAX_AGE_SECONDS"]))
-    kit = revocation.offline_kit(get_session(), store_from_config(current_app.config), utcnow(), clock.today(), max_age)
+    kit = build_offline_kit(get_session(), store_from_config(current_app.config), utcnow(), clock.today(), max_age)
     return render_template("office/analytics/offline_kit.html", kit=kit, base_url=current_app.config["PUBLIC_BASE_URL"])

@@ -9,15 +9,15 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from traceability import labels
-from traceability.accounts.guards import actor, require_role, roles_required
+from traceability.accounts.guards import actor, require_office, roles_required
 from traceability.accounts.models import Role
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError, ValidationError
 from traceability.forms import show_error
+from traceability.i18n import N_
 from traceability.registry import csv_import, editing
 from traceability.registry import services as registry
 from traceability.registry.forms import (
@@ -35,9 +35,7 @@ from traceability.web import number
 bp = Blueprint("office_registry", __name__, url_prefix="/office/registry")
 
 
-@bp.before_request
-def only_office() -> None:
-    require_role(Role.ADMINISTRATOR, Role.INSPECTOR)
+bp.before_request(require_office)
 
 
 def _text(value: Any) -> str:
@@ -252,19 +250,6 @@ def certification_status(certification_id: int) -> ResponseReturnValue:
     return _render_product(code, 422, status_form=form)
 
 
-def _import_rejected(rejected: csv_import.ImportRejected) -> str:
-    """Return the summary of a refused import in the page's language (the rows' own problems follow it)."""
-    if not rejected.rows:
-        return str(_("Nothing was imported: the first line does not name the right columns (see below)."))
-    return str(
-        _(
-            "Nothing was imported: %(bad)d of %(rows)d rows have errors (see below).",
-            bad=len(rejected.errors),
-            rows=rejected.rows,
-        )
-    )
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(Role.ADMINISTRATOR)
 def import_csv() -> ResponseReturnValue:
@@ -277,14 +262,16 @@ def import_csv() -> ResponseReturnValue:
         try:
             if len(raw) > limit:
                 raise ValidationError(
-                    _("The file is larger than %(limit)s bytes: split it.", limit=number(limit)), field="file"
+                    N_("The file is larger than %(limit)s bytes: split it."),
+                    field="file",
+                    params={"limit": number(limit)},
                 )
             result = csv_import.import_csv(session, form.kind.data or "", csv_import.decode(raw), actor=actor())
             session.commit()
         except csv_import.ImportRejected as rejected:
             session.rollback()
             errors = rejected.errors
-            form.form_errors.append(_import_rejected(rejected))
+            form.form_errors.append(rejected.localized())
         except DomainError as error:
             session.rollback()
             show_error(form, error)

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from traceability import clock, labels
 from traceability.accounts import services as accounts
 from traceability.accounts.forms import UserForm
-from traceability.accounts.guards import actor, require_role, require_user, roles_required
+from traceability.accounts.guards import actor, require_office, require_role, require_user, roles_required
 from traceability.accounts.models import Role
 from traceability.audit import services as audit
 from traceability.db import get_session, transaction
-from traceability.errors import Conflict, DomainError
+from traceability.errors import DomainError
 from traceability.forms import ConfirmForm, ReasonForm, show_error
 from traceability.printing import downloads
 from traceability.printing.views import PrintPages
@@ -26,15 +25,12 @@ from traceability.stamps.models import Batch, BatchStatus
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
-OFFICE = (Role.ADMINISTRATOR, Role.INSPECTOR)
 # Other packages add pages to the office's navigation (scan analytics, shopper reports) with
 # app.extensions.setdefault(OFFICE_SECTIONS, []).append((endpoint, label)), label an English msgid.
 OFFICE_SECTIONS = "office_sections"
 
 
-@bp.before_request
-def only_office() -> None:
-    require_role(*OFFICE)
+bp.before_request(require_office)
 
 
 def batch_to_print(batch_id: int) -> Batch:
@@ -184,11 +180,9 @@ def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("office.users"))
-    if user_id == require_user().id:
-        raise Conflict(_("You cannot disable or enable your own account."))
     with transaction() as session:
         user = accounts.user_or_404(session, user_id)
-        accounts.set_active(session, user, active, actor=actor())
+        accounts.set_active(session, user, active, actor=actor(), by=require_user())
     return redirect(url_for("office.users"))
 
 

@@ -3,4 +3,8 @@
 Entry points: sheets.write_pdf, printerfiles.write_csv and printerfiles.write_zip; layouts.LAYOUTS names the
 sheet geometries; qrbatch.encode_batch encodes a batch of QR codes. Nothing is re-exported here, so that
 worker processes importing pagebuild do not pay for fontTools.subset.
+
+The QR encoder, layouts and PDF writer are pure (values and bytes in, bytes out); services, jobs, the
+`batch print` command and the print pages (views.py, shared by the portal and the office) sit around them.
+May import: stamps, registry, audit and the shared modules; never verification or an audience package.
 """

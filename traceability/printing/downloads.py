@@ -15,6 +15,7 @@ from traceability.audit import services as audit
 from traceability.errors import Conflict, NotFound
 from traceability.i18n import N_
 from traceability.printing.layouts import LAYOUTS
+from traceability.printing.sizing import STAMP_SYMBOL_MODULES, fits
 from traceability.stamps import batches
 from traceability.stamps.batches import IssuedStamp
 from traceability.stamps.export import stamp_csv_chunks
@@ -66,8 +67,8 @@ def formats() -> dict[str, DownloadFormat]:
 
 
 def layouts() -> list[tuple[str, str]]:
-    """Return the (name, title msgid) of each sheet layout a batch request may ask for."""
-    return [(name, layout.title or name) for name, layout in LAYOUTS.items()]
+    """Return the (name, title msgid) of each named layout a batch request may ask for: those that hold the code."""
+    return [(name, layout.title or name) for name, layout in LAYOUTS.items() if fits(layout, STAMP_SYMBOL_MODULES)]
 
 
 @dataclass(frozen=True)

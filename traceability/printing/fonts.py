@@ -1,19 +1,30 @@
-"""DejaVu Sans metrics for laying out stamp text, and subsetting it for embedding in a PDF.
+"""Font metrics for laying out stamp text (DejaVu Sans unless configured), read from files the caller names.
 
-Pages refer to glyphs by their ids in the full font; pdffonts.py embeds a subset that keeps those ids.
+Pages refer to glyphs by their ids in the full font; pdffonts.py embeds a subset that keeps those ids. Which
+files to use is decided at the edge (fontfiles.py finds them); this module only reads the paths it is given.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from fontTools.ttLib import TTFont
 
-DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
-REGULAR = f"{DEJAVU_DIR}/DejaVuSans.ttf"
-BOLD = f"{DEJAVU_DIR}/DejaVuSans-Bold.ttf"
+
+@dataclass(frozen=True)
+class FontFiles:
+    """The TrueType files stamp text is set in: /F1 for text, /F2 for the OCOP heading."""
+
+    regular: str
+    bold: str
+
+    @property
+    def paths(self) -> tuple[str, str]:
+        """Return the files in the order of the PDF's font resources."""
+        return (self.regular, self.bold)
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,7 @@ class FontFace:
 
     path: str
     postscript_name: str
+    family: str
     units_per_em: int
     gids: dict[int, int]  # code point -> glyph id
     advances: tuple[int, ...]  # by glyph id, in font units
@@ -50,7 +62,8 @@ class FontFace:
 @lru_cache(maxsize=8)
 def load_face(path: str) -> FontFace:
     """Read the metrics of a TrueType font file (cached per process)."""
-    with TTFont(path, lazy=True) as font:  # closes the file: a lazy font otherwise keeps it open
+    # Opened here, not by TTFont: a lazy font keeps its file open, and one that fails to parse never closes it.
+    with open(path, "rb") as handle, TTFont(handle, lazy=True) as font:
         order = font.getGlyphOrder()
         gid_of = {name: gid for gid, name in enumerate(order)}
         metrics = font["hmtx"].metrics
@@ -58,6 +71,7 @@ def load_face(path: str) -> FontFace:
         return FontFace(
             path=path,
             postscript_name=font["name"].getDebugName(6) or "DejaVuSans",
+            family=font["name"].getBestFamilyName() or "",
             units_per_em=head.unitsPerEm,
             gids={cp: gid_of[glyph] for cp, glyph in font.getBestCmap().items()},
             advances=tuple(metrics[glyph][0] for glyph in order),
@@ -66,3 +80,8 @@ def load_face(path: str) -> FontFace:
             cap_height=getattr(os2, "sCapHeight", hhea.ascent),
             bbox=(head.xMin, head.yMin, head.xMax, head.yMax),
         )
+
+
+def load_faces(paths: Iterable[str]) -> tuple[FontFace, ...]:
+    """Return the faces of these files, in order."""
+    return tuple(load_face(path) for path in paths)

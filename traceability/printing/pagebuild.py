@@ -10,18 +10,17 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
-from numpy.typing import NDArray
-
-from traceability.printing.fonts import BOLD, REGULAR, FontFace, load_face
+from traceability.printing.fonts import FontFace, load_faces
 from traceability.printing.layouts import LINE_HEIGHT, MM, Layout
 from traceability.printing.pdfwriter import indirect_object, pdf_number, stream_body
 from traceability.printing.qrbatch import encode_batch
+from traceability.printing.qrdraw import placement, xobjects
+from traceability.printing.sheettext import sheet_text
+from traceability.printing.sizing import LabelPlan, dot_mm
 
 # Object numbers fixed for every file: the page tree and the two fonts (see sheets.py).
 PAGES_OBJECT = 2
-FONT_OBJECTS = (3, 4)  # /F1 DejaVu Sans, /F2 DejaVu Sans Bold
-FONT_PATHS = (REGULAR, BOLD)
+FONT_OBJECTS = (3, 4)  # /F1 the regular face, /F2 the bold one (fonts.FontFiles)
 STAR = "\u2605"
 MIN_TEXT_PT = 3.0
 INFO_PT = 7.0
@@ -34,11 +33,14 @@ class PageJob:
     """A run of consecutive sheets to build, with the numbering it must use."""
 
     layout: Layout
+    fonts: tuple[str, ...]  # font files, in FONT_OBJECTS order
     batch_label: str
     prefix: str
     ecc: str
     version: int
-    module_mm: float
+    plan: LabelPlan
+    drawing: str  # qrdraw.DRAWINGS
+    language: str  # sheettext.LANGUAGES
     total_sheets: int
     first_sheet: int  # 1-based number of this job's first sheet
     first_object: int
@@ -58,7 +60,7 @@ class PageChunk:
 
 
 def objects_per_sheet(stamps_on_sheet: int) -> int:
-    """Return how many objects a sheet uses: page, content stream, one image per stamp."""
+    """Return how many objects a sheet uses: page, content stream, one XObject per stamp."""
     return 2 + stamps_on_sheet
 
 
@@ -134,10 +136,10 @@ def crop_marks(layout: Layout) -> str:
     """Return the stroke operators of the crop marks of a full sheet (same on every sheet)."""
     grid = layout.grid
     offset, length = 1.5, 4.0
-    xs = sorted({b.x for b in map(layout.stamp_box, range(layout.columns))}
-                | {b.x + b.width for b in map(layout.stamp_box, range(layout.columns))})  # fmt: skip
-    ys = sorted({layout.stamp_box(r * layout.columns).y for r in range(layout.rows)}
-                | {layout.stamp_box(r * layout.columns).y + layout.stamp_mm for r in range(layout.rows)})  # fmt: skip
+    boxes = [layout.stamp_box(i) for i in range(layout.columns)]
+    rows = [layout.stamp_box(r * layout.columns) for r in range(layout.rows)]
+    xs = sorted({b.x for b in boxes} | {b.x + b.width for b in boxes})
+    ys = sorted({b.y for b in rows} | {b.y + b.height for b in rows})
     segments = []
     top, bottom = grid.y + grid.height, grid.y
     left, right = grid.x, grid.x + grid.width
@@ -154,90 +156,104 @@ def crop_marks(layout: Layout) -> str:
     return "\n".join(ops)
 
 
+@lru_cache(maxsize=16)
+def page_size_pt(layout: Layout) -> tuple[float, float]:
+    """Return the page's width and height in points, each a whole number of the printer's dots (as written).
+
+    Renderers anchor their pixel grid at the top of the page or at its bottom (poppler rounds the page height
+    up and counts from the bottom): only when the height is whole dots do both grids put the code's edges on
+    dot boundaries. A4 becomes 210.02 × 297.01 mm at 600 dpi, well within any printer's tolerance.
+    """
+    dots_w = round(layout.page_width_mm / dot_mm(layout.dpi))
+    dots_h = round(layout.page_height_mm / dot_mm(layout.dpi))
+    return float(pdf_number(dots_w * 72 / layout.dpi)), float(pdf_number(dots_h * 72 / layout.dpi))
+
+
 @dataclass(frozen=True)
 class StampGeometry:
     """Where the parts of the stamp at one position go, in points."""
 
-    qr_matrix: str  # the "cm" operands mapping the image's unit square onto the code
+    qr_x: float  # bottom-left corner of the symbol (quiet zone excluded), on the printer's dot grid
+    qr_y: float
     centre: float
     baselines: tuple[float, float, float]
     room: float  # width a text line may take
 
 
 @lru_cache(maxsize=512)
-def stamp_geometry(layout: Layout, module_mm: float, size: int, position: int) -> StampGeometry:
-    """Return the geometry of a stamp: the QR (with quiet zone) at the top, three text lines under it."""
+def stamp_geometry(layout: Layout, plan: LabelPlan, position: int) -> StampGeometry:
+    """Return the geometry of a stamp, its symbol's corner snapped to whole printer dots from the page's top left."""
     box = layout.stamp_box(position)
-    quiet = layout.quiet_zone_modules * module_mm
-    span = size * module_mm + 2 * quiet
-    top = box.y + box.height - (box.height - span - layout.text_block_mm) / 2
-    qr_x = box.x + (box.width - span) / 2 + quiet
-    qr_y = top - quiet - size * module_mm
-    side = pdf_number(size * module_mm * MM)
-    line = layout.text_pt * LINE_HEIGHT
-    first = (top - span) * MM - layout.text_pt  # the first line's capitals sit just under the quiet zone
+    dot = dot_mm(plan.dpi)
+    dot_pt = 72 / plan.dpi
+    quiet = plan.quiet_modules * plan.module_mm
+    label_top = layout.page_height_mm - (box.y + box.height)  # from the top of the page
+    left_dots = round((box.x + plan.code.left + quiet) / dot)
+    top_dots = round((label_top + plan.code.top + quiet) / dot)
+    bottom_dots = top_dots + plan.symbol_modules * plan.module_dots
+    line = plan.text_pt * LINE_HEIGHT
+    first = (box.y + box.height - plan.text.top) * MM - plan.text_pt  # capitals just under the quiet zone
     return StampGeometry(
-        qr_matrix=f"{side} 0 0 {side} {pdf_number(qr_x * MM)} {pdf_number(qr_y * MM)}",
-        centre=(box.x + box.width / 2) * MM,
+        qr_x=left_dots * dot_pt,
+        qr_y=page_size_pt(layout)[1] - bottom_dots * dot_pt,
+        centre=(box.x + plan.text.left + plan.text.width / 2) * MM,
         baselines=(first, first - line, first - 2 * line),
-        room=box.width * 0.92 * MM,
+        room=plan.text.width * 0.94 * MM,
     )
 
 
-def _stamp_ops(setter: Typesetter, geometry: StampGeometry, nominal: float, image: str, stamp: StampRow) -> str:
-    """Return the operators drawing one stamp: QR image mask, OCOP and stars, label, serial."""
+def _stamp_ops(
+    setter: Typesetter, geometry: StampGeometry, scale: str, shift: float, nominal: float, image: str, stamp: StampRow
+) -> str:
+    """Return the operators drawing one stamp: the QR XObject, OCOP and stars, label, serial."""
     serial, _, stars, label = stamp
     centre, (first, second, third), room = geometry.centre, geometry.baselines, geometry.room
     heading = setter.fitted_line([(1, "OCOP "), (0, STAR * stars)], nominal, room, centre, first)
     text, label_size = _fit_label(setter, label, nominal, room)
     label_line = setter.fitted_line([(0, text)], label_size, room, centre, second)
     serial_line = setter.fitted_line([(0, serial)], nominal, room, centre, third)
-    return f"q {geometry.qr_matrix} cm /{image} Do Q\n{heading}\n{label_line}\n{serial_line}"
+    place = f"{scale} 0 0 {scale} {geometry.qr_x + shift:.5f} {geometry.qr_y + shift:.5f}"
+    return f"q {place} cm /{image} Do Q\n{heading}\n{label_line}\n{serial_line}"
 
 
 def _sheet_info(setter: Typesetter, layout: Layout, job: PageJob, sheet: int, rows: list[StampRow]) -> str:
     """Return the margin text that lets a printing house check the run: layout, batch, sheet, serials."""
-    grid = layout.grid
+    grid, language = layout.grid, job.language
     first_baseline = (layout.page_height_mm - 8.0) * MM
     left, right = grid.x * MM, (grid.x + grid.width) * MM
-    head = [(1, "OCOP"), (0, f"  ·  batch {job.batch_label}  ·  layout {layout.name}")]
-    serials = [(0, f"serials {rows[0][0]} – {rows[-1][0]}  ·  {len(rows)} stamps")]
-    sheet_text = [(1, f"sheet {sheet}/{job.total_sheets}")]
+    batch = sheet_text(language, "batch", batch=job.batch_label)
+    head = [(1, "OCOP"), (0, f"  ·  {batch}  ·  {sheet_text(language, 'layout', layout=layout.name)}")]
+    serials = sheet_text(language, "serials", first=rows[0][0], last=rows[-1][0])
+    count = sheet_text(language, "stamps", count=len(rows))
+    sheet_line = [(1, sheet_text(language, "sheet", sheet=sheet, total=job.total_sheets))]
     return "\n".join((
         setter.line(head, INFO_PT, left, first_baseline),
-        setter.line(serials, INFO_PT, left, first_baseline - INFO_PT * LINE_HEIGHT),
-        setter.line(sheet_text, INFO_PT + 2, right, first_baseline, "right"),
+        setter.line([(0, f"{serials}  ·  {count}")], INFO_PT, left, first_baseline - INFO_PT * LINE_HEIGHT),
+        setter.line(sheet_line, INFO_PT + 2, right, first_baseline, "right"),
     ))  # fmt: skip
 
 
-def _image_object(number: int, rows: NDArray[np.uint8], size: int) -> bytes:
-    """Return a 1-bit image mask XObject (1 = dark, painted in the fill colour), never interpolated."""
-    entries = (
-        f"/Type /XObject /Subtype /Image /Width {size} /Height {size} /ImageMask true "
-        "/BitsPerComponent 1 /Decode [1 0] /Interpolate false"
-    )
-    return indirect_object(number, stream_body(entries, rows.tobytes()))
-
-
 def page_dict(layout: Layout, content: int, images: list[tuple[str, int]]) -> bytes:
-    """Return the body of a page object."""
+    """Return the body of a page object; the sheet is the finished piece, so trim and bleed are the page."""
     xobjects = " ".join(f"/{name} {number} 0 R" for name, number in images)
     fonts = " ".join(f"/F{i + 1} {number} 0 R" for i, number in enumerate(FONT_OBJECTS))
-    media = f"[0 0 {pdf_number(layout.page_width_mm * MM)} {pdf_number(layout.page_height_mm * MM)}]"
+    width, height = page_size_pt(layout)
+    media = f"[0 0 {pdf_number(width)} {pdf_number(height)}]"
     return (
-        f"<< /Type /Page /Parent {PAGES_OBJECT} 0 R /MediaBox {media} "
+        f"<< /Type /Page /Parent {PAGES_OBJECT} 0 R /MediaBox {media} /BleedBox {media} /TrimBox {media} "
         f"/Resources << /Font << {fonts} >> /XObject << {xobjects} >> >> /Contents {content} 0 R >>"
     ).encode("ascii")
 
 
 def build_pages(job: PageJob) -> PageChunk:
-    """Encode the job's QR codes and serialise its sheets (page, content stream, one image per stamp)."""
-    layout = job.layout
-    setter = Typesetter(tuple(load_face(path) for path in FONT_PATHS))
+    """Encode the job's QR codes and serialise its sheets (page, content stream, one XObject per stamp)."""
+    layout, plan = job.layout, job.plan
+    setter = Typesetter(load_faces(job.fonts))
     prefix = job.prefix.encode("ascii")
     matrices = encode_batch(prefix, [s[1] for s in job.stamps], ecc=job.ecc, version=job.version)
-    size = matrices.shape[-1]
-    packed = np.packbits(matrices, axis=-1)  # rows padded to whole bytes, as image data requires
+    unit, shift = placement(job.drawing, matrices.shape[-1], plan.module_pt, plan.module_dots)
+    # Six decimals: at 203 dpi three would let a 41-module code drift by a good part of a dot.
+    scale = f"{unit:.6f}".rstrip("0")
     parts: list[bytes] = []
     offsets: list[int] = []
     page_objects: list[int] = []
@@ -261,13 +277,14 @@ def build_pages(job: PageJob) -> PageChunk:
         if layout.crop_marks:
             ops.append(crop_marks(layout))
         for i, stamp in enumerate(rows):
-            geometry = stamp_geometry(layout, job.module_mm, size, i)
-            ops.append(_stamp_ops(setter, geometry, layout.text_pt, images[i][0], stamp))
+            geometry = stamp_geometry(layout, plan, i)
+            ops.append(_stamp_ops(setter, geometry, scale, shift, plan.text_pt, images[i][0], stamp))
         page_objects.append(page)
         emit(indirect_object(page, page_dict(layout, content, images)))
         emit(indirect_object(content, stream_body("", "\n".join(ops).encode("ascii"), compress=True)))
-        for i, (_, image_number) in enumerate(images):
-            emit(_image_object(image_number, packed[start + i], size))
+        drawn = xobjects(images[0][1], matrices[start : start + len(rows)], job.drawing, plan.module_dots)
+        for data in drawn:
+            emit(data)
     return PageChunk(
         first_object=job.first_object,
         data=b"".join(parts),
@@ -278,18 +295,29 @@ def build_pages(job: PageJob) -> PageChunk:
     )
 
 
-def build_ticket(layout: Layout, batch_label: str, count: int, first_serial: str, number: int) -> PageChunk:
+@dataclass(frozen=True)
+class Ticket:
+    """What a run ticket says."""
+
+    batch_label: str
+    count: int
+    first_serial: str
+    language: str
+
+
+def build_ticket(layout: Layout, fonts: tuple[str, ...], ticket: Ticket, number: int) -> PageChunk:
     """Return a text-only first page describing the run, for layouts without margins (label rolls)."""
-    setter = Typesetter(tuple(load_face(path) for path in FONT_PATHS))
-    width, height = layout.page_width_mm * MM, layout.page_height_mm * MM
+    setter = Typesetter(load_faces(fonts))
+    width, height = page_size_pt(layout)
+    language = ticket.language
     lines = [
-        ([(1, "OCOP run ticket")], 1.0),
-        ([(0, "not a stamp")], 0.85),
-        ([(0, f"batch {batch_label}")], 1.0),
-        ([(0, f"layout {layout.name}")], 1.0),
-        ([(0, f"{count} stamps")], 1.0),
-        ([(0, "first serial")], 0.85),
-        ([(0, first_serial)], 1.0),
+        ([(1, sheet_text(language, "ticket"))], 1.0),
+        ([(0, sheet_text(language, "not_a_stamp"))], 0.85),
+        ([(0, sheet_text(language, "batch", batch=ticket.batch_label))], 1.0),
+        ([(0, sheet_text(language, "layout", layout=layout.name))], 1.0),
+        ([(0, sheet_text(language, "stamps", count=ticket.count))], 1.0),
+        ([(0, sheet_text(language, "first_serial"))], 0.85),
+        ([(0, ticket.first_serial)], 1.0),
     ]
     room = width * 0.9
     ops = []

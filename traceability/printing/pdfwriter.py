@@ -13,7 +13,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import BinaryIO
 
-HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"  # binary comment line: tells transfer tools the file is binary
+HEADER = (
+    b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n"  # PDF/X-4 is PDF 1.6; the binary comment tells transfer tools the file is binary
+)
 
 
 def pdf_number(value: float) -> str:
@@ -96,8 +98,12 @@ class PdfStream:
         self._offsets.extend(base + offset for offset in offsets)
         self._write(data)
 
-    def finish(self, root: int, info: int) -> None:
-        """Write the cross-reference table and trailer."""
+    def content_id(self) -> str:
+        """Return the MD5 (hex) of the bytes written so far: a document ID that follows the content."""
+        return self._digest.hexdigest().upper()
+
+    def finish(self, root: int, info: int, file_id: str | None = None) -> None:
+        """Write the cross-reference table and trailer; the file ID is the content's MD5 unless given."""
         missing = [n for n in range(1, len(self._offsets)) if self._offsets[n] == 0]
         if missing:
             raise ValueError(f"objects {missing[:5]} were reserved but never written")
@@ -107,7 +113,7 @@ class PdfStream:
         for first in range(1, size, 8192):
             rows = (b"%010d 00000 n \n" % self._offsets[n] for n in range(first, min(size, first + 8192)))
             self._write(b"".join(rows))
-        file_id = self._digest.hexdigest().upper()
+        file_id = file_id or self._digest.hexdigest().upper()
         trailer = f"trailer\n<< /Size {size} /Root {root} 0 R /Info {info} 0 R /ID [<{file_id}> <{file_id}>] >>\n"
         self._write(trailer.encode("ascii") + b"startxref\n%d\n%%%%EOF\n" % start)
 

@@ -15,6 +15,7 @@ from traceability.printing.qrimages import png_bytes, svg_bytes
 from traceability.printing.sheets import PrintableStamp, check_prefix
 
 CSV_HEADER = ("serial", "url", "sheet", "position")
+HIDDEN_HEADER = ("serial", "hidden_code")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that the same batch gives the same archive
 ENCODE_CHUNK = 1024
 FORBIDDEN_IN_NAMES = set('/\\:*?"<>|') | {chr(c) for c in range(32)}
@@ -29,6 +30,28 @@ def write_csv(stamps: Iterable[PrintableStamp], out: BinaryIO, layout: Layout) -
     for count, stamp in enumerate(stamps, start=1):
         sheet, position = divmod(count - 1, layout.per_sheet)
         writer.writerow((stamp.serial, stamp.url, sheet + 1, position + 1))
+        if count % 4096 == 0:
+            out.write(buffer.getvalue().encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+    out.write(buffer.getvalue().encode("utf-8"))
+    return count
+
+
+def write_hidden_codes(codes: Iterable[tuple[str, str]], out: BinaryIO) -> int:
+    """Write the scratch-off codes as UTF-8 rows serial,hidden_code; return the row count.
+
+    A file of its own, never a column of the placement CSV: whoever lays out the sheets must not see the codes
+    that the scratch foil hides, so the two files can go to different people.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HIDDEN_HEADER)
+    count = 0
+    for count, (serial, code) in enumerate(codes, start=1):
+        if not serial or not code or not code.isprintable():
+            raise ValueError(f"stamp {serial!r}: a hidden code must be printable and not empty")
+        writer.writerow((serial, code))
         if count % 4096 == 0:
             out.write(buffer.getvalue().encode("utf-8"))
             buffer.seek(0)

@@ -183,28 +183,35 @@ def _mask_condition(mask: int, r: NDArray[np.int_], c: NDArray[np.int_]) -> NDAr
     return np.asarray(conditions[mask])
 
 
-@cache
-def symbol_template(version: int, ecc: str) -> SymbolTemplate:
-    """Build (once per process) the fixed parts of a symbol of this version and level."""
-    check_ecc(ecc)
-    size = symbol_size(version)
-    dark = np.zeros((size, size), dtype=bool)
-    reserved = np.zeros((size, size), dtype=bool)
+@dataclass(frozen=True)
+class _Modules:
+    """Function modules being placed: their colour, and which modules they take from the data."""
 
-    def put(r: int, c: int, value: bool) -> None:
-        dark[r, c] = value
-        reserved[r, c] = True
+    dark: NDArray[np.bool_]
+    reserved: NDArray[np.bool_]
 
+    def put(self, r: int, c: int, value: bool) -> None:
+        """Set a function module."""
+        self.dark[r, c] = value
+        self.reserved[r, c] = True
+
+
+def _finders_and_timing(modules: _Modules, size: int) -> None:
+    """Place the three finder patterns with their separators, and the two timing patterns."""
     for r0, c0 in ((0, 0), (0, size - 7), (size - 7, 0)):
         for dr in range(-1, 8):
             for dc in range(-1, 8):
                 r, c = r0 + dr, c0 + dc
                 if 0 <= r < size and 0 <= c < size:
                     ring = max(abs(dr - 3), abs(dc - 3))
-                    put(r, c, ring != 2 and ring != 4)
+                    modules.put(r, c, ring != 2 and ring != 4)
     for i in range(8, size - 8):
-        put(6, i, i % 2 == 0)
-        put(i, 6, i % 2 == 0)
+        modules.put(6, i, i % 2 == 0)
+        modules.put(i, 6, i % 2 == 0)
+
+
+def _alignment_patterns(modules: _Modules, version: int) -> None:
+    """Place the alignment patterns, except where the finder patterns are."""
     centres = alignment_positions(version)
     last = len(centres) - 1
     for ai, ar in enumerate(centres):
@@ -213,18 +220,30 @@ def symbol_template(version: int, ecc: str) -> SymbolTemplate:
                 continue  # those corners hold finder patterns
             for dr in range(-2, 3):
                 for dc in range(-2, 3):
-                    put(ar + dr, ac + dc, max(abs(dr), abs(dc)) != 1)
+                    modules.put(ar + dr, ac + dc, max(abs(dr), abs(dc)) != 1)
+
+
+def _function_modules(version: int, size: int) -> _Modules:
+    """Return every module that is not data: patterns, format area (light), dark module, version information."""
+    modules = _Modules(np.zeros((size, size), dtype=bool), np.zeros((size, size), dtype=bool))
+    _finders_and_timing(modules, size)
+    _alignment_patterns(modules, version)
     first, second = format_positions(size)
     for r, c in first + second:
-        put(r, c, False)  # per-mask bits go into mask_xor
-    put(size - 8, 8, True)  # the always-dark module
+        modules.put(r, c, False)  # per-mask bits go into mask_xor
+    modules.put(size - 8, 8, True)  # the always-dark module
     if version >= 7:
         bits = version_bits(version)
         for i in range(18):
             a, b = size - 11 + i % 3, i // 3
-            put(b, a, bool(bits >> i & 1))
-            put(a, b, bool(bits >> i & 1))
+            modules.put(b, a, bool(bits >> i & 1))
+            modules.put(a, b, bool(bits >> i & 1))
+    return modules
 
+
+def _placement_order(reserved: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Return the flat index of each data module in placement order: two-column strips, right to left (7.7.3)."""
+    size = reserved.shape[0]
     order: list[int] = []
     upward = True
     col = size - 1
@@ -238,9 +257,13 @@ def symbol_template(version: int, ecc: str) -> SymbolTemplate:
                     order.append(r * size + c)
         upward = not upward
         col -= 2
-    data_index = np.asarray(order, dtype=np.intp)
-    assert len(data_index) == raw_data_modules(version)
+    return np.asarray(order, dtype=np.intp)
 
+
+def _mask_patterns(reserved: NDArray[np.bool_], ecc: str) -> NDArray[np.bool_]:
+    """Return, for each of the eight masks, what it flips: the data modules it inverts and its format bits."""
+    size = reserved.shape[0]
+    first, second = format_positions(size)
     rr, cc = np.indices((size, size))
     mask_xor = np.zeros((8, size, size), dtype=bool)
     for m in range(8):
@@ -248,6 +271,18 @@ def symbol_template(version: int, ecc: str) -> SymbolTemplate:
         bits = format_bits(ecc, m)
         for i, ((r1, c1), (r2, c2)) in enumerate(zip(first, second, strict=True)):
             mask_xor[m, r1, c1] = mask_xor[m, r2, c2] = bool(bits >> i & 1)
-    for array in (dark, data_index, mask_xor):
+    return mask_xor
+
+
+@cache
+def symbol_template(version: int, ecc: str) -> SymbolTemplate:
+    """Build (once per process) the fixed parts of a symbol of this version and level."""
+    check_ecc(ecc)
+    size = symbol_size(version)
+    modules = _function_modules(version, size)
+    data_index = _placement_order(modules.reserved)
+    assert len(data_index) == raw_data_modules(version)
+    mask_xor = _mask_patterns(modules.reserved, ecc)
+    for array in (modules.dark, data_index, mask_xor):
         array.setflags(write=False)
-    return SymbolTemplate(version, size, dark, data_index, mask_xor)
+    return SymbolTemplate(version, size, modules.dark, data_index, mask_xor)

@@ -1,21 +1,17 @@
-"""Print an issued batch from the database: sign its stamps again, write the files atomically, record the print.
+"""An issued batch as the printer sees it: the checks before printing, its stamps signed again, the print recorded.
 
-The pure core (sheets.py, printerfiles.py) turns PrintableStamps into bytes; this module feeds it from a
+The pure core (sheets.py, printerfiles.py) turns PrintableStamps into bytes; open_source feeds it from a
 batch. Signing runs in this process as a generator while the worker processes encode and lay out sheets,
 so it overlaps with encoding and no batch is ever held in memory whole. Printing never issues stamps: the
-same batch gives the same serials, the same codes and byte-identical files every time.
+same batch gives the same serials, the same codes and byte-identical files every time. runs.py puts the
+steps together; outputs.py writes the files.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
@@ -23,80 +19,58 @@ from sqlalchemy.orm import Session
 from traceability.audit import services as audit
 from traceability.errors import ConfigurationError, Conflict, ValidationError
 from traceability.i18n import N_
-from traceability.printing.layouts import LAYOUTS, Layout
-from traceability.printing.printerfiles import write_csv, write_zip
+from traceability.printing.layouts import Layout
 from traceability.printing.qrbatch import min_version
 from traceability.printing.qrspec import symbol_size
-from traceability.printing.sheets import PrintableStamp, PrintStats, check_prefix, write_pdf
+from traceability.printing.sheets import PrintableStamp, check_prefix
+from traceability.printing.sheettext import DEFAULT_LANGUAGE, check_language, sheet_text
+from traceability.printing.sizing import LabelPlan, plan_label
+from traceability.printing.stock import resolve_layout
 from traceability.registry.models import Producer
 from traceability.stamps import batches
-from traceability.stamps.codec import TOKEN_DIGITS, stamp_url
+from traceability.stamps.codec import MAX_PREFIX_FOR_VERSION_6, TOKEN_DIGITS, URL_PATH, stamp_url
 from traceability.stamps.keys import key_or_404
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState
 
 DEFAULT_LAYOUT = "a4-30mm"
-ECC_LEVELS = ("M", "Q")
-FORMATS = ("pdf", "csv", "zip-svg", "zip-png")  # the order files are written in
+ECC_CHOICES = ("M", "Q")  # the levels a print may ask for; qrspec.ECC_LEVELS are all the standard defines
 MAX_LABEL = 24  # characters: longer names shrink below a readable size on a 20 mm stamp
-PROGRESS_STEP = 480  # stamps between progress calls while writing the CSV or ZIP
-
-Progress = Callable[[int, int], None]
 
 
 class BatchNotPrintable(Conflict):
     code = "batch_not_printable"
 
 
-class OutputNotWritable(ValidationError):
-    code = "output_not_writable"
+def check_layout(name: str, dpi: int | None = None) -> Layout:
+    """Return the layout a name means (named, gLabels product or custom; dpi overrides), or raise UnknownLayout."""
+    return resolve_layout(name, dpi)
 
 
-class PrintFileChanged(Conflict):
-    """A reproduced file differs from the one first produced: refuse it rather than hand out another."""
+def check_code_fits(layout: Layout, base_url: str | None, ecc: str = "M") -> LabelPlan:
+    """Return where the batch's code goes on the layout's labels, or raise LabelTooSmall before anything is written.
 
-    code = "print_file_changed"
-
-
-def check_layout(name: str) -> Layout:
-    """Return the layout called name, or raise ValidationError naming the valid ones."""
-    layout = LAYOUTS.get(name)
-    if layout is None:
-        raise ValidationError(
-            N_("unknown layout '%(name)s'; choose one of: %(layouts)s"),
-            field="layout",
-            params={"name": name, "layouts": ", ".join(sorted(LAYOUTS))},
-        )
-    return layout
+    Without a base URL, the longest prefix that stamps allow stands for it (the largest code any of them makes).
+    """
+    prefix = stamp_url(base_url, "") if base_url else "https://" + "x" * (MAX_PREFIX_FOR_VERSION_6 - 11) + URL_PATH
+    version = min_version(prefix.encode("ascii"), TOKEN_DIGITS, ecc)
+    return plan_label(layout, symbol_size(version))
 
 
-def check_ecc(ecc: str) -> str:
-    """Return the error-correction level, or raise ValidationError."""
-    if ecc not in ECC_LEVELS:
+def check_ecc_choice(ecc: str) -> str:
+    """Return the error-correction level asked for, or raise ValidationError unless it is one of ECC_CHOICES."""
+    if ecc not in ECC_CHOICES:
         raise ValidationError(
             N_("error correction must be one of %(levels)s, not '%(ecc)s'"),
             field="ecc",
-            params={"levels": ", ".join(ECC_LEVELS), "ecc": ecc},
+            params={"levels": ", ".join(ECC_CHOICES), "ecc": ecc},
         )
     return ecc
 
 
-def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
-    """Return the formats in canonical order without repeats, or raise ValidationError."""
-    wanted = set(formats)
-    unknown = sorted(wanted - set(FORMATS))
-    if unknown or not wanted:
-        raise ValidationError(
-            N_("formats must be some of %(formats)s; got %(unknown)s"),
-            field="formats",
-            params={"formats": ", ".join(FORMATS), "unknown": ", ".join(unknown) or "none"},
-        )
-    return tuple(f for f in FORMATS if f in wanted)
-
-
-def layout_for(batch: Batch, requested: str | None = None) -> Layout:
-    """Return the requested layout, else the one asked for with the batch, else the default."""
-    return check_layout(requested or batch.layout or DEFAULT_LAYOUT)
+def layout_for(batch: Batch, requested: str | None = None, dpi: int | None = None) -> Layout:
+    """Return the requested layout, else the one asked for with the batch, else the default; dpi overrides."""
+    return check_layout(requested or batch.layout or DEFAULT_LAYOUT, dpi)
 
 
 def stamp_label(producer: Producer) -> str:
@@ -108,9 +82,9 @@ def stamp_label(producer: Producer) -> str:
     return " ".join(producer.short_name.split())[: MAX_LABEL - 1].rstrip() + "…"
 
 
-def batch_label(batch: Batch) -> str:
+def batch_label(batch: Batch, language: str = DEFAULT_LANGUAGE) -> str:
     """Return the batch as the sheet margins and the run ticket name it: id, and lot if any."""
-    return f"{batch.id} · lot {batch.lot}" if batch.lot else str(batch.id)
+    return sheet_text(language, "lot", batch=batch.id, lot=batch.lot) if batch.lot else str(batch.id)
 
 
 def require_printable(batch: Batch) -> None:
@@ -152,6 +126,7 @@ class PrintSource:
     label: str
     batch_label: str
     creation_date: datetime | None
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def count(self) -> int:
@@ -170,197 +145,32 @@ class PrintSource:
             yield PrintableStamp(issued.serial, prefix, issued.token, stars, label)
 
 
-def open_source(session: Session, store: KeyStore, batch: Batch, base_url: str) -> PrintSource:
+def open_source(
+    session: Session, store: KeyStore, batch: Batch, base_url: str, language: str = DEFAULT_LANGUAGE
+) -> PrintSource:
     """Check that the batch may be printed and load what signing needs; fail before any output."""
     require_printable(batch)
+    check_language(language)
     private_key = batches.signing_key_for(session, store, batch)
     try:
         check_prefix(stamp_url(base_url, ""))
     except ValueError:
         raise ConfigurationError(
-            f"PUBLIC_BASE_URL must be https:// (http:// only in development) with a lowercase host to print "
-            f"stamps, not '{base_url}'"
+            N_(
+                "PUBLIC_BASE_URL must be https:// (http:// only in development) with a lowercase host to print"
+                " stamps, not '%(url)s'"
+            ),
+            params={"url": base_url},
         ) from None
     return PrintSource(
         batch=_detached(batch),
         private_key=private_key,
         base_url=base_url,
         label=stamp_label(batch.product.producer),
-        batch_label=batch_label(batch),
+        batch_label=batch_label(batch, language),
         creation_date=batch.issued_at,  # fixed for the batch: a reprint is byte-identical
+        language=language,
     )
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """Where each requested file goes; None means the format is not wanted."""
-
-    pdf: Path | None = None
-    csv: Path | None = None
-    zip: Path | None = None
-    zip_format: str = "svg"
-
-    def targets(self) -> list[tuple[str, Path]]:
-        """Return (format, path) for each wanted file, in the order they are written."""
-        named = [("pdf", self.pdf), ("csv", self.csv), (f"zip-{self.zip_format}", self.zip)]
-        return [(name, Path(path)) for name, path in named if path is not None]
-
-
-def file_name(batch_id: int, layout: str, ecc: str, fmt: str) -> str:
-    """Return the name under PRINT_DIR of one print file: the same request always maps to the same name."""
-    extension = {"pdf": "pdf", "csv": "csv", "zip-svg": "svg.zip", "zip-png": "png.zip"}[fmt]
-    return f"batch-{batch_id}/batch-{batch_id}-{layout}-{ecc}.{extension}"
-
-
-def outputs_under(directory: Path, batch_id: int, layout: str, ecc: str, formats: Iterable[str]) -> Outputs:
-    """Return the outputs of a print job under PRINT_DIR."""
-    wanted = check_formats(formats)
-    zips = [f for f in wanted if f.startswith("zip-")]
-    if len(zips) > 1:
-        raise ValidationError(N_("ask for one ZIP format at a time (svg or png)"), field="formats")
-
-    def path(fmt: str) -> Path:
-        return directory / file_name(batch_id, layout, ecc, fmt)
-
-    return Outputs(
-        pdf=path("pdf") if "pdf" in wanted else None,
-        csv=path("csv") if "csv" in wanted else None,
-        zip=path(zips[0]) if zips else None,
-        zip_format=zips[0].removeprefix("zip-") if zips else "svg",
-    )
-
-
-@dataclass(frozen=True)
-class WrittenFile:
-    format: str
-    target: Path
-    temporary: Path
-    sha256: str
-    size: int
-
-    def record(self) -> dict[str, Any]:
-        """Return what a print job keeps of the file."""
-        return {"name": self.target.name, "sha256": self.sha256, "bytes": self.size}
-
-
-@dataclass
-class PendingFiles:
-    """Finished files under temporary names beside their targets: install() or discard() them."""
-
-    files: list[WrittenFile]
-    stats: PrintStats | None
-    layout: Layout
-    ecc: str
-
-    def install(self) -> None:
-        """Rename every file into place (each rename is atomic)."""
-        for written in self.files:
-            os.replace(written.temporary, written.target)
-
-    def discard(self) -> None:
-        """Remove the temporary files."""
-        for written in self.files:
-            written.temporary.unlink(missing_ok=True)
-
-    def hashes(self) -> dict[str, str]:
-        """Return format -> sha256."""
-        return {w.format: w.sha256 for w in self.files}
-
-
-def _temporary_beside(target: Path) -> Path:
-    """Create an empty temporary file in the target's directory, or raise OutputNotWritable."""
-    try:
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    except OSError as error:
-        raise OutputNotWritable(f"cannot write {target}: {error.strerror or error}", field=str(target)) from None
-    os.close(handle)
-    return Path(name)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _counted(stamps: Iterator[PrintableStamp], report: Callable[[int], None]) -> Iterator[PrintableStamp]:
-    """Yield the stamps, reporting how many went by every PROGRESS_STEP and at the end."""
-    count = 0
-    for count, stamp in enumerate(stamps, start=1):
-        yield stamp
-        if count % PROGRESS_STEP == 0:
-            report(count)
-    report(count)
-
-
-def write_files(
-    source: PrintSource,
-    outputs: Outputs,
-    *,
-    layout: Layout,
-    ecc: str = "M",
-    workers: int = 2,
-    progress: Progress | None = None,
-) -> PendingFiles:
-    """Write the requested files under temporary names beside their targets; nothing is left on failure.
-
-    Each file signs the stamps again rather than keeping 100,000 tokens around: signing costs ~35 µs a
-    stamp, far less than the memory it would take to hold them.
-    """
-    ecc = check_ecc(ecc)
-    targets = outputs.targets()
-    if not targets:
-        raise ValidationError(N_("nothing to write: give at least one output file"))
-    resolved = [path.resolve() for _, path in targets]
-    if len(set(resolved)) != len(resolved):
-        raise ValidationError(N_("each output needs its own file name"))
-    count, total = source.count, source.count * len(targets)
-    temporaries: list[Path] = []
-    written: list[WrittenFile] = []
-    stats: PrintStats | None = None
-    try:
-        for _, target in targets:  # create all first: an unwritable path fails before seconds of work
-            temporaries.append(_temporary_beside(target))
-        for index, ((fmt, target), temporary) in enumerate(zip(targets, temporaries, strict=True)):
-            offset = index * count
-
-            def report(done: int, _total: int = count, offset: int = offset) -> None:
-                if progress is not None:
-                    progress(offset + done, total)
-
-            with temporary.open("wb") as out:
-                if fmt == "pdf":
-                    stats = write_pdf(
-                        source.stamps(),
-                        out,
-                        layout=layout,
-                        batch_label=source.batch_label,
-                        count=count,
-                        ecc=ecc,
-                        workers=workers,
-                        creation_date=source.creation_date,
-                        progress=report,
-                    )
-                elif fmt == "csv":
-                    write_csv(_counted(source.stamps(), report), out, layout)
-                else:
-                    version = min_version(source.url_prefix.encode("ascii"), TOKEN_DIGITS, ecc)
-                    module_mm = layout.module_mm_for(symbol_size(version))
-                    stamps = _counted(source.stamps(), report)
-                    if fmt == "zip-png":
-                        write_zip(stamps, out, "png", ecc=ecc, module_mm=module_mm)
-                    else:
-                        write_zip(stamps, out, "svg", ecc=ecc, module_mm=module_mm)
-            # mkstemp's 0600 stays: whoever holds these files can print genuine stamps, so they are
-            # shared on purpose (download, copy), never left readable to every account on the machine.
-            written.append(WrittenFile(fmt, target, temporary, _sha256(temporary), temporary.stat().st_size))
-    except BaseException:
-        for temporary in temporaries:
-            temporary.unlink(missing_ok=True)
-        raise
-    return PendingFiles(written, stats, layout, ecc)
 
 
 def record_printed(

@@ -14,32 +14,37 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import BinaryIO
 
-from traceability.printing.fonts import load_face
+from traceability.printing.fonts import FontFiles, load_face, load_faces
 from traceability.printing.layouts import Layout
 from traceability.printing.pagebuild import (
     FONT_OBJECTS,
-    FONT_PATHS,
     PAGES_OBJECT,
     PageChunk,
     PageJob,
     StampRow,
+    Ticket,
     build_pages,
     build_ticket,
     objects_per_sheet,
 )
 from traceability.printing.pdffonts import font_objects
-from traceability.printing.pdfwriter import PdfStream, page_tree, pdf_date, pdf_text_string
+from traceability.printing.pdfwriter import PdfStream, page_tree
+from traceability.printing.pdfx import FALLBACK_DATE, DocumentInfo, find_output_profile, output_intent_objects
 from traceability.printing.qrbatch import min_version
+from traceability.printing.qrdraw import DRAWINGS
 from traceability.printing.qrspec import symbol_size
+from traceability.printing.sheettext import DEFAULT_LANGUAGE, check_language, sheet_text
+from traceability.printing.sizing import plan_label
 
 CATALOG_OBJECT = 1
 INFO_OBJECT = 5
 FONT_PART_OBJECTS = ((6, 7, 8, 9), (10, 11, 12, 13))  # CIDFont, descriptor, program, ToUnicode per font
-RESERVED_OBJECTS = 13
+INTENT_OBJECT, PROFILE_OBJECT, METADATA_OBJECT = 14, 15, 16  # PDF/X: output intent, its ICC profile, XMP
+RESERVED_OBJECTS = 16
 JOB_STAMPS = 480  # stamps per worker job: big enough for the batch encoder, small enough to stream
 PRODUCER = "OCOP stamp service (traceability.printing)"
 
@@ -71,6 +76,9 @@ class PrintStats:
     ecc: str
     module_mm: float
     bytes_written: int
+    dpi: int = 0
+    module_dots: int = 0
+    text_pt: float = 0.0
 
 
 def check_prefix(prefix: str) -> None:
@@ -145,68 +153,127 @@ def _chunks(jobs: Iterator[PageJob], workers: int) -> Iterator[PageChunk]:
             yield pending.popleft().result()
 
 
-def write_pdf(
-    stamps: Iterable[PrintableStamp],
-    out: BinaryIO,
-    *,
-    layout: Layout,
-    batch_label: str,
-    count: int | None = None,
-    ecc: str = "M",
-    workers: int = 2,
-    creation_date: datetime | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> PrintStats:
-    """Write the stamps as a print-ready PDF to out, streaming page by page; count is needed for iterators."""
+def _announced_count(stamps: Iterable[PrintableStamp], count: int | None) -> int:
+    """Return how many stamps the caller announces (len() of a sequence if not given), or raise."""
     if count is None:
         if not isinstance(stamps, Sized):
             raise TypeError("pass count= when stamps is an iterator")
         count = len(stamps)
     if count <= 0:
         raise ValueError("nothing to print: the batch is empty")
+    return count
+
+
+def _start_file(out: BinaryIO, info: DocumentInfo, profile: str) -> PdfStream:
+    """Start the file with its catalog, document information and PDF/X output intent."""
+    writer = PdfStream(out, RESERVED_OBJECTS)
+    writer.write_object(
+        CATALOG_OBJECT,
+        (
+            f"<< /Type /Catalog /Pages {PAGES_OBJECT} 0 R /Metadata {METADATA_OBJECT} 0 R "
+            f"/OutputIntents [{INTENT_OBJECT} 0 R] >>"
+        ).encode("ascii"),
+    )
+    writer.write_object(INFO_OBJECT, info.info_dictionary())
+    for number, body in output_intent_objects(INTENT_OBJECT, PROFILE_OBJECT, profile):
+        writer.write_object(number, body)
+    return writer
+
+
+@dataclass
+class _Document:
+    """The file being written, and what its end needs: the page objects and the glyphs each font showed."""
+
+    writer: PdfStream
+    fonts: tuple[str, ...]
+    info: DocumentInfo
+    page_objects: array[int] = field(default_factory=lambda: array("Q"))  # 8 bytes a page, not an int each
+    used: tuple[dict[int, str], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.used = tuple({} for _ in self.fonts)
+
+    def append(self, chunk: PageChunk) -> None:
+        """Append a chunk of built pages."""
+        self.writer.write_chunk(chunk.first_object, chunk.data, chunk.offsets)
+        self.page_objects.extend(chunk.page_objects)
+        for mine, theirs in zip(self.used, chunk.glyphs, strict=True):
+            for gid, text in theirs.items():
+                mine.setdefault(gid, text)
+
+    def finish(self) -> int:
+        """Write the font subsets, the page tree and the trailer; return the number of pages."""
+        for path, type0, parts, glyphs in zip(self.fonts, FONT_OBJECTS, FONT_PART_OBJECTS, self.used, strict=True):
+            for number, body in font_objects(load_face(path), (type0, *parts), glyphs):
+                self.writer.write_object(number, body)
+        self.writer.write_object(PAGES_OBJECT, page_tree(self.page_objects, len(self.page_objects)))
+        document_id = self.writer.content_id()  # everything but the metadata: the same content, the same ID
+        self.writer.write_object(METADATA_OBJECT, self.info.xmp(document_id))
+        self.writer.finish(CATALOG_OBJECT, INFO_OBJECT, document_id)
+        return len(self.page_objects)
+
+
+def write_pdf(
+    stamps: Iterable[PrintableStamp],
+    out: BinaryIO,
+    *,
+    layout: Layout,
+    fonts: FontFiles,
+    batch_label: str,
+    count: int | None = None,
+    ecc: str = "M",
+    workers: int = 2,
+    creation_date: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    language: str = DEFAULT_LANGUAGE,
+    drawing: str = "vector",
+    output_profile: str | None = None,
+) -> PrintStats:
+    """Write the stamps as a PDF/X-4 file to out, streaming page by page; count is needed for iterators.
+
+    Raise LabelTooSmall (before any output) if the layout's labels cannot hold the code at the smallest module.
+    """
+    count = _announced_count(stamps, count)
+    if drawing not in DRAWINGS:
+        raise ValueError(f"drawing must be one of {', '.join(DRAWINGS)}, not {drawing!r}")
+    check_language(language)
     iterator = iter(stamps)
     first = next(iterator, None)
     if first is None:
         raise ValueError(f"got no stamps, expected {count}")
     check_prefix(first.url_prefix)
     version = min_version(first.url_prefix.encode("ascii"), len(first.digits), ecc)
-    module_mm = layout.module_mm_for(symbol_size(version))
-    for path in FONT_PATHS:
-        load_face(path)  # fail early on a missing font, before any output
+    plan = plan_label(layout, symbol_size(version))
+    load_faces(fonts.paths)  # fail early on a missing font or profile, before any output
+    profile = output_profile or find_output_profile()
     sheets = layout.sheets_for(count)
 
-    writer = PdfStream(out, RESERVED_OBJECTS)
-    writer.write_object(CATALOG_OBJECT, f"<< /Type /Catalog /Pages {PAGES_OBJECT} 0 R >>".encode("ascii"))
-    info = [f"/Title {pdf_text_string(f'OCOP stamps, batch {batch_label}, {layout.name}')}"]
-    info.append(f"/Producer {pdf_text_string(PRODUCER)}")
-    if creation_date is not None:
-        info.append(f"/CreationDate {pdf_date(creation_date)}")
-    writer.write_object(INFO_OBJECT, ("<< " + " ".join(info) + " >>").encode("ascii"))
-
-    used: tuple[dict[int, str], ...] = tuple({} for _ in FONT_PATHS)
-    page_objects = array("Q")  # 8 bytes a page, not a Python int each
-
-    def append(chunk: PageChunk) -> None:
-        writer.write_chunk(chunk.first_object, chunk.data, chunk.offsets)
-        page_objects.extend(chunk.page_objects)
-        for mine, theirs in zip(used, chunk.glyphs, strict=True):
-            for gid, text in theirs.items():
-                mine.setdefault(gid, text)
-
+    title = sheet_text(language, "title", batch=batch_label, layout=layout.name)
+    info = DocumentInfo(title, PRODUCER, creation_date or FALLBACK_DATE)
+    document = _Document(_start_file(out, info, profile), fonts.paths, info)
     if layout.run_ticket:
-        append(build_ticket(layout, batch_label, count, first.serial, writer.next_number))
-    template = PageJob(layout, batch_label, first.url_prefix, ecc, version, module_mm, sheets, 1, 0, ())
+        ticket = Ticket(batch_label, count, first.serial, language)
+        document.append(build_ticket(layout, fonts.paths, ticket, document.writer.next_number))
+    template = PageJob(
+        layout, fonts.paths, batch_label, first.url_prefix, ecc, version, plan, drawing, language, sheets, 1, 0, ()
+    )
     rows = _rows(itertools.chain((first,), iterator), first)
     done = 0
-    for chunk in _chunks(_jobs(rows, template, count, writer.next_number), workers):
-        append(chunk)
+    for chunk in _chunks(_jobs(rows, template, count, document.writer.next_number), workers):
+        document.append(chunk)
         done += chunk.stamps
         if progress is not None:
             progress(done, count)
-
-    for path, type0, parts, glyphs in zip(FONT_PATHS, FONT_OBJECTS, FONT_PART_OBJECTS, used, strict=True):
-        for number, body in font_objects(load_face(path), (type0, *parts), glyphs):
-            writer.write_object(number, body)
-    writer.write_object(PAGES_OBJECT, page_tree(page_objects, len(page_objects)))
-    writer.finish(CATALOG_OBJECT, INFO_OBJECT)
-    return PrintStats(count, sheets, len(page_objects), version, ecc, module_mm, writer.bytes_written)
+    pages = document.finish()
+    return PrintStats(
+        count,
+        sheets,
+        pages,
+        version,
+        ecc,
+        plan.module_mm,
+        document.writer.bytes_written,
+        plan.dpi,
+        plan.module_dots,
+        plan.text_pt,
+    )

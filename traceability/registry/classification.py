@@ -1,7 +1,8 @@
 """OCOP product classification: 6 sectors, 17 groups, 26 product sets (QĐ 148/QĐ-TTg, Phụ lục I).
 
-QĐ 26/2026/QĐ-TTg keeps the same tree. The annex gives no codes, so the keys are our own and must stay
-stable once products are stored against them: sector "I", group "I.1", product set "I.1.a".
+QĐ 26/2026/QĐ-TTg keeps the same tree. The annex gives no codes, so the keys are our own (sector "I", group
+"I.1", product set "I.1.a", numbered in the annex's order) and must stay stable once products are stored
+against them.
 
 The Vietnamese names follow domain.md's summary and a third-party transcription of the annex; check the
 wording against the official Phụ lục I before showing it as the legal name. The English names are ours.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from string import ascii_lowercase
 from types import MappingProxyType
 from typing import Final
 
@@ -46,12 +46,12 @@ class ProductSet:
     name_en: str
 
 
-_SetRow = tuple[str, str]  # (name_vi, name_en)
-_GroupRow = tuple[str, str, tuple[_SetRow, ...]]
+_SetRow = tuple[str, str, str]  # (key, name_vi, name_en)
+_GroupRow = tuple[str, str, str, tuple[_SetRow, ...]]
 _SectorRow = tuple[str, str, str, tuple[_GroupRow, ...]]
 
-# Group numbers and set letters come from the order here: append rather than insert, or stored keys
-# would silently point at a different set.
+# Products are stored against these keys: a key, once used, names the same set for ever. Keys are written
+# out (not counted from positions) so that reordering or inserting a row cannot move a stored product.
 _TREE: Final[tuple[_SectorRow, ...]] = (
     (
         "I",
@@ -59,60 +59,69 @@ _TREE: Final[tuple[_SectorRow, ...]] = (
         "Food",
         (
             (
+                "I.1",
                 "Thực phẩm tươi sống",
                 "Fresh food",
                 (
-                    ("Rau, củ, quả, hạt tươi", "Fresh vegetables, tubers, fruit and nuts"),
-                    ("Thịt, thủy sản, trứng, sữa tươi", "Fresh meat, seafood, eggs and milk"),
+                    ("I.1.a", "Rau, củ, quả, hạt tươi", "Fresh vegetables, tubers, fruit and nuts"),
+                    ("I.1.b", "Thịt, thủy sản, trứng, sữa tươi", "Fresh meat, seafood, eggs and milk"),
                 ),
             ),
             (
+                "I.2",
                 "Thực phẩm thô, sơ chế",
                 "Raw and pre-processed food",
                 (
-                    ("Gạo, ngũ cốc, hạt sơ chế khác", "Rice, cereals and other pre-processed grains"),
+                    ("I.2.a", "Gạo, ngũ cốc, hạt sơ chế khác", "Rice, cereals and other pre-processed grains"),
                     (
+                        "I.2.b",
                         "Mật ong, mật khác và nông sản thực phẩm khác",
                         "Honey, other syrups and other farm food products",
                     ),
                 ),
             ),
             (
+                "I.3",
                 "Thực phẩm chế biến",
                 "Processed food",
                 (
-                    ("Đồ ăn nhanh", "Convenience food"),
-                    ("Chế biến từ gạo, ngũ cốc", "Processed from rice and cereals"),
-                    ("Chế biến từ rau, củ, quả, hạt", "Processed from vegetables, tubers, fruit and nuts"),
+                    ("I.3.a", "Đồ ăn nhanh", "Convenience food"),
+                    ("I.3.b", "Chế biến từ gạo, ngũ cốc", "Processed from rice and cereals"),
+                    ("I.3.c", "Chế biến từ rau, củ, quả, hạt", "Processed from vegetables, tubers, fruit and nuts"),
                     (
+                        "I.3.d",
                         "Chế biến từ thịt, thủy sản, trứng, sữa, mật ong và nông sản thực phẩm khác",
                         "Processed from meat, seafood, eggs, milk, honey and other farm food",
                     ),
                 ),
             ),
             (
+                "I.4",
                 "Gia vị",
                 "Condiments",
                 (
                     (
+                        "I.4.a",
                         "Tương, nước mắm, gia vị dạng lỏng khác",
                         "Soy paste, fish sauce and other liquid condiments",
                     ),
-                    ("Gia vị khác", "Other condiments (salt, pepper, garlic, shallots...)"),
+                    ("I.4.b", "Gia vị khác", "Other condiments (salt, pepper, garlic, shallots...)"),
                 ),
             ),
             (
+                "I.5",
                 "Chè",
                 "Tea",
                 (
-                    ("Chè tươi, chè chế biến", "Fresh and processed tea"),
-                    ("Sản phẩm trà từ thực vật khác", "Herbal teas from other plants"),
+                    ("I.5.a", "Chè tươi, chè chế biến", "Fresh and processed tea"),
+                    ("I.5.b", "Sản phẩm trà từ thực vật khác", "Herbal teas from other plants"),
                 ),
             ),
             (
+                "I.6",
                 "Cà phê, ca cao",
                 "Coffee and cocoa",
-                (("Cà phê, ca cao", "Coffee and cocoa"),),
+                (("I.6.a", "Cà phê, ca cao", "Coffee and cocoa"),),
             ),
         ),
     ),
@@ -122,19 +131,21 @@ _TREE: Final[tuple[_SectorRow, ...]] = (
         "Drinks",
         (
             (
+                "II.1",
                 "Đồ uống có cồn",
                 "Alcoholic drinks",
                 (
-                    ("Rượu trắng", "White rice spirit"),
-                    ("Đồ uống có cồn khác", "Other alcoholic drinks"),
+                    ("II.1.a", "Rượu trắng", "White rice spirit"),
+                    ("II.1.b", "Đồ uống có cồn khác", "Other alcoholic drinks"),
                 ),
             ),
             (
+                "II.2",
                 "Đồ uống không cồn",
                 "Non-alcoholic drinks",
                 (
-                    ("Nước khoáng thiên nhiên, nước uống đóng chai", "Natural mineral and bottled water"),
-                    ("Đồ uống không cồn khác", "Other non-alcoholic drinks"),
+                    ("II.2.a", "Nước khoáng thiên nhiên, nước uống đóng chai", "Natural mineral and bottled water"),
+                    ("II.2.b", "Đồ uống không cồn khác", "Other non-alcoholic drinks"),
                 ),
             ),
         ),
@@ -145,24 +156,28 @@ _TREE: Final[tuple[_SectorRow, ...]] = (
         "Herbal",
         (
             (
+                "III.1",
                 "Thực phẩm chức năng, thuốc dược liệu, thuốc cổ truyền",
                 "Functional foods, herbal and traditional medicines",
                 (
                     (
+                        "III.1.a",
                         "Thực phẩm chức năng, thuốc dược liệu, thuốc cổ truyền",
                         "Functional foods, herbal and traditional medicines",
                     ),
                 ),
             ),
             (
+                "III.2",
                 "Mỹ phẩm có thành phần từ dược liệu",
                 "Herbal cosmetics",
-                (("Mỹ phẩm có thành phần từ dược liệu", "Cosmetics with herbal ingredients"),),
+                (("III.2.a", "Mỹ phẩm có thành phần từ dược liệu", "Cosmetics with herbal ingredients"),),
             ),
             (
+                "III.3",
                 "Tinh dầu và dược liệu khác",
                 "Essential oils and other herbal materials",
-                (("Tinh dầu và dược liệu khác", "Essential oils and other herbal materials"),),
+                (("III.3.a", "Tinh dầu và dược liệu khác", "Essential oils and other herbal materials"),),
             ),
         ),
     ),
@@ -172,14 +187,16 @@ _TREE: Final[tuple[_SectorRow, ...]] = (
         "Handicraft",
         (
             (
+                "IV.1",
                 "Thủ công mỹ nghệ gia dụng, trang trí",
                 "Household and decorative handicraft",
-                (("Thủ công mỹ nghệ gia dụng, trang trí", "Household and decorative handicraft"),),
+                (("IV.1.a", "Thủ công mỹ nghệ gia dụng, trang trí", "Household and decorative handicraft"),),
             ),
             (
+                "IV.2",
                 "Vải, may mặc",
                 "Textiles and garments",
-                (("Vải, may mặc", "Textiles and garments"),),
+                (("IV.2.a", "Vải, may mặc", "Textiles and garments"),),
             ),
         ),
     ),
@@ -188,9 +205,24 @@ _TREE: Final[tuple[_SectorRow, ...]] = (
         "Sinh vật cảnh",
         "Ornamentals",
         (
-            ("Hoa", "Flowers", (("Hoa", "Flowers"),)),
-            ("Cây cảnh", "Ornamental plants", (("Cây cảnh", "Ornamental plants"),)),
-            ("Động vật cảnh", "Ornamental animals", (("Động vật cảnh", "Ornamental animals"),)),
+            (
+                "V.1",
+                "Hoa",
+                "Flowers",
+                (("V.1.a", "Hoa", "Flowers"),),
+            ),
+            (
+                "V.2",
+                "Cây cảnh",
+                "Ornamental plants",
+                (("V.2.a", "Cây cảnh", "Ornamental plants"),),
+            ),
+            (
+                "V.3",
+                "Động vật cảnh",
+                "Ornamental animals",
+                (("V.3.a", "Động vật cảnh", "Ornamental animals"),),
+            ),
         ),
     ),
     (
@@ -199,10 +231,12 @@ _TREE: Final[tuple[_SectorRow, ...]] = (
         "Rural tourism services",
         (
             (
+                "VI.1",
                 "Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch",
                 "Community tourism, ecotourism and tourist sites",
                 (
                     (
+                        "VI.1.a",
                         "Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch",
                         "Community tourism, ecotourism and tourist sites",
                     ),
@@ -213,6 +247,14 @@ _TREE: Final[tuple[_SectorRow, ...]] = (
 )
 
 
+def _nested(key: str, parent: str) -> str:
+    """Return key if it is parent's key followed by one more part, else fail (a typo in the table)."""
+    head, _, tail = key.rpartition(".")
+    if head != parent or not tail:
+        raise ValueError(f"classification key {key!r} is not inside {parent!r}")
+    return key
+
+
 def _build() -> tuple[dict[str, Sector], dict[str, Group], dict[str, ProductSet]]:
     """Expand the nested table into keyed sectors, groups and product sets."""
     sectors: dict[str, Sector] = {}
@@ -221,12 +263,11 @@ def _build() -> tuple[dict[str, Sector], dict[str, Group], dict[str, ProductSet]
     for sector_key, sector_vi, sector_en, group_rows in _TREE:
         sector = Sector(sector_key, sector_vi, sector_en)
         sectors[sector.key] = sector
-        for group_number, (group_vi, group_en, set_rows) in enumerate(group_rows, start=1):
-            group = Group(f"{sector_key}.{group_number}", sector, group_vi, group_en)
+        for group_key, group_vi, group_en, set_rows in group_rows:
+            group = Group(_nested(group_key, sector.key), sector, group_vi, group_en)
             groups[group.key] = group
-            for index, (set_vi, set_en) in enumerate(set_rows):
-                key = f"{group.key}.{ascii_lowercase[index]}"
-                product_set = ProductSet(key, sector, group, set_vi, set_en)
+            for set_key, set_vi, set_en in set_rows:
+                product_set = ProductSet(_nested(set_key, group.key), sector, group, set_vi, set_en)
                 product_sets[product_set.key] = product_set
     return sectors, groups, product_sets
 

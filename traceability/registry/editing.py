@@ -13,7 +13,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from traceability.audit import services as audit
-from traceability.errors import Conflict, NotFound
+from traceability.errors import Conflict, NotFound, Term
+from traceability.i18n import N_
 from traceability.registry import services as registry
 from traceability.registry import validation
 from traceability.registry.models import Certification, MaterialArea, Producer, Product
@@ -49,38 +50,72 @@ def snapshot(record: Producer | MaterialArea | Product | Certification) -> dict[
     return values
 
 
+class ProducerNotFound(NotFound):
+    """No producer has this code."""
+
+    code = "producer_not_found"
+
+
+class AreaNotFound(NotFound):
+    """No raw-material area has this code."""
+
+    code = "area_not_found"
+
+
+class CertificationNotFound(NotFound):
+    """No certification has this id."""
+
+    code = "certification_not_found"
+
+
+class DuplicateCode(Conflict):
+    """A new record given the code of an existing one (edit that one instead)."""
+
+    code = "duplicate_code"
+
+
+class CodeChanged(Conflict):
+    """An edit that would change a record's code, which stamps and imports refer to."""
+
+    code = "code_changed"
+
+
 def producer_or_404(session: Session, code: str) -> Producer:
-    """Return the producer with this code or raise NotFound."""
+    """Return the producer with this code or raise ProducerNotFound."""
     found = registry.producer_by_code(session, code)
     if found is None:
-        raise NotFound(f"no producer has the code '{code}'")
+        raise ProducerNotFound(N_("no producer has the code '%(code)s'"), params={"code": code})
     return found
 
 
 def area_or_404(session: Session, code: str) -> MaterialArea:
-    """Return the raw-material area with this code or raise NotFound."""
+    """Return the raw-material area with this code or raise AreaNotFound."""
     found = registry.area_by_code(session, code)
     if found is None:
-        raise NotFound(f"no raw-material area has the code '{code}'")
+        raise AreaNotFound(N_("no raw-material area has the code '%(code)s'"), params={"code": code})
     return found
 
 
 def certification_or_404(session: Session, certification_id: int) -> Certification:
-    """Return the certification or raise NotFound."""
+    """Return the certification or raise CertificationNotFound."""
     found = session.get(Certification, certification_id)
     if found is None:
-        raise NotFound(f"there is no certification {certification_id}")
+        raise CertificationNotFound(N_("there is no certification %(id)s"), params={"id": certification_id})
     return found
 
 
 def _refuse_duplicate(existing: object | None, kind: str, code: str) -> None:
     if existing is not None:
-        raise Conflict(f"a {kind} with the code {code} exists already: edit it instead", field="code")
+        raise DuplicateCode(
+            N_("a %(kind)s with the code %(code)s exists already: edit it instead"),
+            field="code",
+            params={"kind": Term(kind), "code": code},
+        )
 
 
 def _refuse_code_change(code: str, data_code: str) -> None:
     if validation.code(data_code) != code:
-        raise Conflict("a record's code cannot change: stamps and imports refer to it", field="code")
+        raise CodeChanged(N_("a record's code cannot change: stamps and imports refer to it"), field="code")
 
 
 @dataclass(frozen=True)
@@ -88,7 +123,7 @@ class _Editable(Generic[_Record, _Data]):
     """How the office creates and edits one kind of registry record, whose code never changes."""
 
     kind: str  # in the audit log: registry.<kind>.create, <kind>:<code>
-    label: str  # in messages
+    label: str  # in messages: an English msgid, translated with the message
     by_code: Callable[[Session, str], _Record | None]
     or_404: Callable[[Session, str], _Record]
     write: Callable[[Session, _Data], _Record]
@@ -107,9 +142,11 @@ class _Editable(Generic[_Record, _Data]):
         return saved
 
 
-_PRODUCERS = _Editable("producer", "producer", registry.producer_by_code, producer_or_404, registry.save_producer)
-_AREAS = _Editable("area", "raw-material area", registry.area_by_code, area_or_404, registry.save_area)
-_PRODUCTS = _Editable("product", "product", registry.product_by_code, registry.product_or_404, registry.save_product)
+_PRODUCERS = _Editable("producer", N_("producer"), registry.producer_by_code, producer_or_404, registry.save_producer)
+_AREAS = _Editable("area", N_("raw-material area"), registry.area_by_code, area_or_404, registry.save_area)
+_PRODUCTS = _Editable(
+    "product", N_("product"), registry.product_by_code, registry.product_or_404, registry.save_product
+)
 
 
 def save_producer(session: Session, data: ProducerData, *, actor: str, existing_code: str | None = None) -> Producer:

@@ -1,11 +1,15 @@
-"""Provinces before and after the 2025 reorganisation, for the provinces the service has data for.
+"""Provinces before and after the 2025 reorganisation: the one list of provinces in the service.
 
-NQ 202/2025/QH15 merged provinces and abolished districts from 2025-07-01; codes follow QĐ 19/2025/QĐ-TTg.
-The rule: store an address exactly as it was issued, with its scheme ("pre2025" or "2025") and date, and
-map it to today's province here, separately. Never rewrite a stored address, certificate or growing-area
-code to the new map: those documents were issued under the old one.
+NQ 202/2025/QH15 merged provinces and abolished districts from 2025-07-01; codes follow QĐ 19/2025/QĐ-TTg
+(a merged province keeps the code of the province whose name it kept). The rule: store an address exactly
+as it was issued, with its scheme ("pre2025" or "2025") and date, and map it to today's province here,
+separately. Never rewrite a stored address, certificate or growing-area code to the new map: those
+documents were issued under the old one.
 
-Only provinces with a known mapping are listed; anything else is unknown (None), never guessed.
+All 34 provinces of the 2025 map are listed, each with a rough centre (the administrative centre, good to
+tens of kilometres: enough for "too far apart for the time between two scans"). Of the 63 pre-2025
+provinces only the seed provinces' are listed, with the 2025 province each became part of; any other
+pre-2025 code is unknown (None), never guessed.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ SCHEMES: Final = (PRE_2025, Y2025)
 
 @dataclass(frozen=True)
 class Province:
-    """A province under one scheme: its 2-digit official code and its name."""
+    """A province under one scheme: its 2-digit official code, its name and (2025 map) its rough centre."""
 
     code: str
     name: str
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 PRE_2025_PROVINCES: Final[Mapping[str, Province]] = MappingProxyType(
@@ -49,11 +55,40 @@ PROVINCES_2025: Final[Mapping[str, Province]] = MappingProxyType(
     {
         p.code: p
         for p in (
-            Province("04", "Cao Bằng"),
-            Province("56", "Khánh Hòa"),
-            Province("66", "Đắk Lắk"),
-            Province("75", "Đồng Nai"),
-            Province("96", "Cà Mau"),
+            Province("01", "Hà Nội", 21.03, 105.85),
+            Province("04", "Cao Bằng", 22.67, 106.26),
+            Province("08", "Tuyên Quang", 21.82, 105.21),
+            Province("11", "Điện Biên", 21.39, 103.02),
+            Province("12", "Lai Châu", 22.40, 103.46),
+            Province("14", "Sơn La", 21.33, 103.91),
+            Province("15", "Lào Cai", 21.72, 104.90),
+            Province("19", "Thái Nguyên", 21.59, 105.85),
+            Province("20", "Lạng Sơn", 21.85, 106.76),
+            Province("22", "Quảng Ninh", 20.95, 107.08),
+            Province("24", "Bắc Ninh", 21.27, 106.19),
+            Province("25", "Phú Thọ", 21.32, 105.40),
+            Province("31", "Hải Phòng", 20.86, 106.68),
+            Province("33", "Hưng Yên", 20.65, 106.05),
+            Province("37", "Ninh Bình", 20.25, 105.97),
+            Province("38", "Thanh Hóa", 19.81, 105.78),
+            Province("40", "Nghệ An", 18.67, 105.68),
+            Province("42", "Hà Tĩnh", 18.34, 105.91),
+            Province("44", "Quảng Trị", 17.47, 106.62),
+            Province("46", "Huế", 16.46, 107.59),
+            Province("48", "Đà Nẵng", 16.05, 108.20),
+            Province("51", "Quảng Ngãi", 15.12, 108.80),
+            Province("52", "Gia Lai", 13.78, 109.22),
+            Province("56", "Khánh Hòa", 12.24, 109.19),
+            Province("66", "Đắk Lắk", 12.67, 108.04),
+            Province("68", "Lâm Đồng", 11.94, 108.44),
+            Province("75", "Đồng Nai", 10.95, 106.82),
+            Province("79", "TP. Hồ Chí Minh", 10.78, 106.70),
+            Province("80", "Tây Ninh", 10.54, 106.41),
+            Province("82", "Đồng Tháp", 10.36, 106.36),
+            Province("86", "Vĩnh Long", 10.25, 105.97),
+            Province("91", "An Giang", 10.01, 105.08),
+            Province("92", "Cần Thơ", 10.03, 105.78),
+            Province("96", "Cà Mau", 9.18, 105.15),
         )
     }
 )
@@ -72,6 +107,9 @@ MERGED_INTO: Final[Mapping[str, str]] = MappingProxyType(
         "96": "96",  # Cà Mau (absorbs Bạc Liêu)
     }
 )
+
+# The 2025 provinces the demo registry is drawn from: those whose pre-2025 provinces are listed above.
+SEED_PROVINCES: Final = frozenset(MERGED_INTO.values())
 
 
 def _check_scheme(scheme: str) -> None:

@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from enum import Enum
-from typing import TypeVar
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -21,7 +19,6 @@ from traceability.i18n import N_
 from traceability.registry import certification_rules, validation
 from traceability.registry.classification import is_product_set
 from traceability.registry.models import (
-    AddressScheme,
     ApplicationType,
     AuthorityLevel,
     Certification,
@@ -33,10 +30,6 @@ from traceability.registry.models import (
     ProducerType,
     Product,
 )
-from traceability.registry.places import province_name
-
-E = TypeVar("E", bound=Enum)
-
 
 # Certification states as ProductNotCertified names them, translated when shown (errors.Term).
 CERTIFICATION_STATES = (N_("recognized"), N_("expired"), N_("in_reevaluation"), N_("revoked"), N_("superseded"))
@@ -46,6 +39,24 @@ class ProductNotCertified(Conflict):
     """Stamps are issued only for a product holding a valid certification of 3 stars or more."""
 
     code = "product_not_certified"
+
+
+class ProductNotFound(NotFound):
+    """No product has this code."""
+
+    code = "product_not_found"
+
+
+class DuplicateTaxCode(Conflict):
+    """Another producer is registered under this tax code."""
+
+    code = "duplicate_tax_code"
+
+
+class DuplicateGtin(Conflict):
+    """Another product carries this GTIN (compared as GTIN-14, so padded and unpadded forms are one)."""
+
+    code = "duplicate_gtin"
 
 
 @dataclass
@@ -110,50 +121,6 @@ class CertificationData:
     application_type: str = "first"
 
 
-def _enum(enum_class: type[E], value: str | None, field_name: str) -> E:
-    try:
-        return enum_class(value)
-    except ValueError as error:
-        choices = ", ".join(str(m.value) for m in enum_class)
-        raise ValidationError(
-            N_("%(field)s must be one of: %(choices)s"),
-            field=field_name,
-            params={"field": validation.field_name(field_name), "choices": choices},
-        ) from error
-
-
-def _decimal(value: Decimal | str | float | None, field_name: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation as error:
-        raise ValidationError(
-            N_("%(field)s must be a number"), field=field_name, params={"field": validation.field_name(field_name)}
-        ) from error
-    if not number.is_finite():
-        raise ValidationError(
-            N_("%(field)s must be a number"), field=field_name, params={"field": validation.field_name(field_name)}
-        )
-    return number
-
-
-def _address(scheme_value: str, province_code: str, province: str, district: str | None) -> tuple[AddressScheme, str]:
-    scheme = _enum(AddressScheme, scheme_value, "address_scheme")
-    if not (len(province_code) == 2 and province_code.isdigit()):
-        raise ValidationError(N_("province code is the 2-digit official code, e.g. 58"), field="province_code")
-    if scheme is AddressScheme.Y2025 and district:
-        raise ValidationError(N_("addresses under the 2025 scheme have no district"), field="district")
-    name = province.strip() or province_name(scheme.value, province_code)
-    if not name:
-        raise ValidationError(
-            N_("unknown province code %(code)s: give the province name"),
-            field="province",
-            params={"code": province_code},
-        )
-    return scheme, name
-
-
 def producer_by_code(session: Session, code: str) -> Producer | None:
     """Return the producer with this code, if any."""
     return session.scalar(select(Producer).where(Producer.code == code.strip().upper()))
@@ -173,22 +140,22 @@ def product_or_404(session: Session, code: str) -> Product:
     """Return the product with this code or raise NotFound."""
     product = product_by_code(session, code)
     if product is None:
-        raise NotFound(N_("no product has the code '%(code)s'"), params={"code": code})
+        raise ProductNotFound(N_("no product has the code '%(code)s'"), params={"code": code})
     return product
 
 
 def save_producer(session: Session, data: ProducerData, *, is_demo: bool = False) -> Producer:
     """Create a producer, or update the one with the same code."""
     code = validation.code(data.code)
-    producer_type = _enum(ProducerType, data.type, "type")
-    scheme, province = _address(data.address_scheme, data.province_code, data.province, data.district)
+    producer_type = validation.choice(ProducerType, data.type, "type")
+    scheme, province = validation.address(data.address_scheme, data.province_code, data.province, data.district)
     tax_code = (
         validation.tax_code(data.tax_code, household=producer_type is ProducerType.HOUSEHOLD) if data.tax_code else None
     )
     if tax_code:
         other = session.scalar(select(Producer).where(Producer.tax_code == tax_code, Producer.code != code))
         if other is not None:
-            raise Conflict(
+            raise DuplicateTaxCode(
                 N_("tax code %(tax_code)s already belongs to producer %(producer)s"),
                 field="tax_code",
                 params={"tax_code": tax_code, "producer": other.code},
@@ -217,7 +184,7 @@ def save_producer(session: Session, data: ProducerData, *, is_demo: bool = False
 def save_area(session: Session, data: AreaData, *, is_demo: bool = False) -> MaterialArea:
     """Create a raw-material area, or update the one with the same code."""
     code = validation.code(data.code)
-    scheme, province = _address(data.address_scheme, data.province_code, data.province, data.district)
+    scheme, province = validation.address(data.address_scheme, data.province_code, data.province, data.district)
     producers = []
     for producer_code in data.producers:
         producer = producer_by_code(session, producer_code)
@@ -228,10 +195,10 @@ def save_area(session: Session, data: AreaData, *, is_demo: bool = False) -> Mat
                 params={"area": code, "producer": producer_code},
             )
         producers.append(producer)
-    size = _decimal(data.size_ha, "size_ha")
+    size = validation.decimal(data.size_ha, "size_ha")
     if size is not None and size <= 0:
         raise ValidationError(N_("size in hectares must be greater than 0"), field="size_ha")
-    latitude, longitude = _decimal(data.latitude, "latitude"), _decimal(data.longitude, "longitude")
+    latitude, longitude = validation.decimal(data.latitude, "latitude"), validation.decimal(data.longitude, "longitude")
     if (latitude is None) != (longitude is None):
         raise ValidationError(N_("give both latitude and longitude, or neither"), field="latitude")
     if latitude is not None and not Decimal(-90) <= latitude <= Decimal(90):
@@ -244,9 +211,9 @@ def save_area(session: Session, data: AreaData, *, is_demo: bool = False) -> Mat
     # The growing-area code stays opaque: pre-2025 codes embed district codes that no longer exist.
     area.growing_area_code = (data.growing_area_code or "").strip() or None
     area.code_issuer = data.code_issuer or None
-    area.code_scope = _enum(CodeScope, data.code_scope, "code_scope") if data.code_scope else None
+    area.code_scope = validation.choice(CodeScope, data.code_scope, "code_scope") if data.code_scope else None
     area.code_issued_on = data.code_issued_on
-    area.code_status = _enum(CodeStatus, data.code_status, "code_status") if data.code_status else None
+    area.code_status = validation.choice(CodeStatus, data.code_status, "code_status") if data.code_status else None
     area.commune = validation.required_text(data.commune, "commune", 120)
     area.district = (data.district or "").strip() or None
     area.province = province
@@ -277,7 +244,7 @@ def save_product(session: Session, data: ProductData, *, is_demo: bool = False) 
     if gtin:
         other = session.scalar(select(Product).where(Product.gtin == gtin, Product.code != code))
         if other is not None:
-            raise Conflict(
+            raise DuplicateGtin(
                 N_("GTIN %(gtin)s already belongs to product %(product)s"),
                 field="gtin",
                 params={"gtin": gtin, "product": other.code},
@@ -321,8 +288,8 @@ def add_certification(
     )
     if existing is not None:
         return existing
-    level = _enum(AuthorityLevel, data.authority_level, "authority_level")
-    score = _decimal(data.score, "score")
+    level = validation.choice(AuthorityLevel, data.authority_level, "authority_level")
+    score = validation.decimal(data.score, "score")
     if score is None:
         raise ValidationError(N_("score is required"), field="score")
     try:
@@ -340,7 +307,7 @@ def add_certification(
         product=product,
         stars=stars,
         score=score,
-        application_type=_enum(ApplicationType, data.application_type, "application_type"),
+        application_type=validation.choice(ApplicationType, data.application_type, "application_type"),
         decision_number=decision_number,
         decision_date=data.decision_date,
         authority=validation.required_text(data.authority, "authority", 200),
@@ -356,7 +323,7 @@ def add_certification(
 
 def set_certification_status(session: Session, certification: Certification, status: str, reason: str) -> Certification:
     """Move a certification to a new status (revoked, in re-evaluation...) with the reason recorded."""
-    certification.status = _enum(CertificationStatus, status, "status")
+    certification.status = validation.choice(CertificationStatus, status, "status")
     certification.status_reason = validation.required_text(reason, "reason", 2000)
     certification.status_changed_at = utcnow()
     session.flush()

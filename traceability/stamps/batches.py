@@ -1,4 +1,4 @@
-"""Batch services: issue a batch, reproduce its signed stamps, and move ranges of stamps between states."""
+"""Batch services: request and decide a batch, reproduce its signed stamps, and move ranges of its stamps."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from traceability.errors import Conflict, NotFound, Term, ValidationError
 from traceability.i18n import N_
 from traceability.registry.models import Product
 from traceability.registry.services import require_stampable
-from traceability.stamps import serials
+from traceability.stamps import ranges, serials
 from traceability.stamps.codec import StampBody, month_index, stamp_url
-from traceability.stamps.keys import active_key
+from traceability.stamps.keys import KeyCompromised, active_key, key_or_404
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState, StampRange
 from traceability.stamps.signing import sign_body
@@ -36,12 +36,16 @@ STATE_NAMES = (
 )
 
 
+class BatchNotFound(NotFound):
+    """No such batch, or one the caller may not see."""
+
+
+class BatchNotPending(Conflict):
+    """A decision asked for a batch that is no longer waiting for one."""
+
+
 class BatchNotIssued(Conflict):
     code = "batch_not_issued"
-
-
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +64,6 @@ class BatchOptions:
     production_date: date | None = None
     expiry_date: date | None = None
     layout: str | None = None
-
-
-# Which range states a stamp may move to from each state. Voided and revoked are final: a stamp that
-# left circulation never comes back, so a found "lost" roll cannot be laundered into genuine stamps.
-TRANSITIONS: dict[RangeState, frozenset[RangeState]] = {
-    RangeState.ISSUED: frozenset({RangeState.PRINTED, RangeState.ACTIVATED, RangeState.VOIDED, RangeState.REVOKED}),
-    RangeState.PRINTED: frozenset({RangeState.ACTIVATED, RangeState.VOIDED, RangeState.REVOKED}),
-    RangeState.ACTIVATED: frozenset({RangeState.VOIDED, RangeState.REVOKED}),
-    RangeState.VOIDED: frozenset({RangeState.REVOKED}),
-    RangeState.REVOKED: frozenset(),
-}
 
 
 # The audit log's name for a move of stamps into each state.
@@ -99,11 +92,19 @@ def snapshot(batch: Batch) -> dict[str, object]:
     }
 
 
+def _audit(
+    session: Session, actor: str, action: str, batch: Batch, before: dict[str, object] | None, **extra: object
+) -> None:
+    """Flush the batch and record the change in the audit log."""
+    session.flush()
+    audit.record(session, actor, action, f"batch:{batch.id}", before=before, after={**snapshot(batch), **extra})
+
+
 def batch_or_404(session: Session, batch_id: int) -> Batch:
-    """Return the batch or raise NotFound."""
+    """Return the batch or raise BatchNotFound."""
     batch = session.get(Batch, batch_id)
     if batch is None:
-        raise NotFound(N_("there is no batch %(batch)s"), params={"batch": batch_id})
+        raise BatchNotFound(N_("there is no batch %(batch)s"), params={"batch": batch_id})
     return batch
 
 
@@ -156,13 +157,13 @@ def new_request(
         requested_by=actor,
     )
     session.add(batch)
-    session.flush()
-    audit.record(session, actor, "batch.request", f"batch:{batch.id}", after=snapshot(batch))
+    _audit(session, actor, "batch.request", batch, None)
     return batch
 
 
-def _lock(session: Session, batch: Batch) -> Batch:
-    """Lock the batch row and reload it, so a decision is taken on its committed state."""
+def _lock(session: Session, batch: Batch, status: BatchStatus, error: type[Conflict], message: str) -> Batch:
+    """Lock the batch row and reload it, so a decision is taken on its committed state; refuse it unless it
+    is in `status` (`message` names the batch and its state)."""
     # populate_existing: an object loaded earlier (sessions outlive commits here) may hold a stale
     # status or stale ranges; after the lock, only what the database says counts.
     locked = session.scalar(
@@ -173,8 +174,32 @@ def _lock(session: Session, batch: Batch) -> Batch:
         .execution_options(populate_existing=True)
     )
     if locked is None:
-        raise NotFound(N_("there is no batch %(batch)s"), params={"batch": batch.id})
+        raise BatchNotFound(N_("there is no batch %(batch)s"), params={"batch": batch.id})
+    if locked.status is not status:
+        raise error(message, params={"batch": locked.id, "state": Term(locked.status.value)})
     return locked
+
+
+def _pending(session: Session, batch: Batch) -> Batch:
+    """Lock a batch that waits for a decision."""
+    message = N_("batch %(batch)s is %(state)s, not waiting for approval")
+    return _lock(session, batch, BatchStatus.REQUESTED, BatchNotPending, message)
+
+
+def check_reason_length(reason: str, limit: int) -> str:
+    """Return the reason, refusing one longer than `limit` characters (once trimmed)."""
+    if len(reason.strip()) > limit:
+        raise ValidationError(
+            N_("the reason is longer than %(limit)s characters"), field="reason", params={"limit": f"{limit:,}"}
+        )
+    return reason
+
+
+def _reason(reason: str, message: str) -> str:
+    """Return the reason trimmed, refusing an empty one with `message`."""
+    if not reason.strip():
+        raise ValidationError(message, field="reason")
+    return reason.strip()
 
 
 def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today: date, activate: bool = False) -> Batch:
@@ -182,12 +207,7 @@ def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today:
 
     The batch row is locked first, so two approvals of the same request cannot both issue it.
     """
-    locked = _lock(session, batch)
-    if locked.status is not BatchStatus.REQUESTED:
-        raise Conflict(
-            N_("batch %(batch)s is %(state)s, not waiting for approval"),
-            params={"batch": batch.id, "state": Term(locked.status.value)},
-        )
+    locked = _pending(session, batch)
     before = snapshot(locked)
     certification = require_stampable(locked.product, today)
     key = active_key(session)
@@ -203,8 +223,7 @@ def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today:
     locked.decided_at, locked.decided_by = now, actor
     initial = RangeState.ACTIVATED if activate else RangeState.ISSUED
     locked.ranges = [StampRange(start=0, end=locked.quantity, state=initial, changed_at=now, changed_by=actor)]
-    session.flush()
-    audit.record(session, actor, "batch.approve", f"batch:{locked.id}", before=before, after=snapshot(locked))
+    _audit(session, actor, "batch.approve", locked, before)
     return locked
 
 
@@ -227,37 +246,29 @@ def issue_direct(
 
 def reject(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
     """Turn down a request with a reason the producer will read."""
-    batch = _lock(session, batch)
-    if batch.status is not BatchStatus.REQUESTED:
-        raise Conflict(
-            N_("batch %(batch)s is %(state)s, not waiting for approval"),
-            params={"batch": batch.id, "state": Term(batch.status.value)},
-        )
-    if not reason.strip():
-        raise ValidationError(N_("give the producer a reason for the rejection"), field="reason")
+    batch = _pending(session, batch)
+    why = _reason(reason, N_("give the producer a reason for the rejection"))
     before = snapshot(batch)
     batch.status, batch.decided_at, batch.decided_by = BatchStatus.REJECTED, utcnow(), actor
-    batch.decision_reason = reason.strip()
-    session.flush()
-    audit.record(session, actor, "batch.reject", f"batch:{batch.id}", before=before, after=snapshot(batch))
+    batch.decision_reason = why
+    _audit(session, actor, "batch.reject", batch, before)
     return batch
 
 
 def revoke(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
     """Withdraw every stamp of an issued batch."""
-    batch = _lock(session, batch)
-    if batch.status is not BatchStatus.ISSUED:
-        raise Conflict(
-            N_("batch %(batch)s is %(state)s; only an issued batch can be revoked"),
-            params={"batch": batch.id, "state": Term(batch.status.value)},
-        )
-    if not reason.strip():
-        raise ValidationError(N_("a revocation needs a reason"), field="reason")
+    message = N_("batch %(batch)s is %(state)s; only an issued batch can be revoked")
+    batch = _lock(session, batch, BatchStatus.ISSUED, BatchNotIssued, message)
+    why = _reason(reason, N_("a revocation needs a reason"))
     before = snapshot(batch)
-    batch.status, batch.revoked_at, batch.revocation_reason = BatchStatus.REVOKED, utcnow(), reason.strip()
-    session.flush()
-    audit.record(session, actor, "batch.revoke", f"batch:{batch.id}", before=before, after=snapshot(batch))
+    batch.status, batch.revoked_at, batch.revocation_reason = BatchStatus.REVOKED, utcnow(), why
+    _audit(session, actor, "batch.revoke", batch, before)
     return batch
+
+
+def serial_of(batch: Batch, sequence: int) -> str | None:
+    """Return the serial printed under one stamp, or None for a batch never issued."""
+    return serials.serial(batch.id, sequence, batch.secret) if batch.secret is not None else None
 
 
 def stamp_body(batch: Batch, sequence: int) -> StampBody:
@@ -279,12 +290,10 @@ def stamp_body(batch: Batch, sequence: int) -> StampBody:
 
 def signing_key_for(session: Session, store: KeyStore, batch: Batch) -> Ed25519PrivateKey:
     """Return the private key that signed a batch, refusing one marked compromised."""
-    from traceability.stamps.keys import key_or_404
-
     if batch.key_id is None:
         raise BatchNotIssued(N_("batch %(batch)s has not been issued"), params={"batch": batch.id})
     if key_or_404(session, batch.key_id).status is KeyStatus.COMPROMISED:
-        raise Conflict(
+        raise KeyCompromised(
             N_("batch %(batch)s was signed by compromised key %(key)s; revoke and reissue it"),
             params={"batch": batch.id, "key": batch.key_id},
         )
@@ -307,14 +316,6 @@ def stamps(
         yield IssuedStamp(sequence, serials.serial(batch.id, sequence, batch.secret), token, stamp_url(base_url, token))
 
 
-def state_of(batch: Batch, sequence: int) -> RangeState | None:
-    """Return the state of one stamp, or None if the batch holds no such stamp."""
-    for stamp_range in batch.ranges:
-        if stamp_range.start <= sequence < stamp_range.end:
-            return stamp_range.state
-    return None
-
-
 def change_range(
     session: Session,
     batch: Batch,
@@ -327,14 +328,10 @@ def change_range(
 ) -> Batch:
     """Move stamps [start, end) of an issued batch to new_state, splitting and merging ranges.
 
-    Every stamp in the span must be allowed to make the move; otherwise nothing changes.
+    Every stamp in the span must be allowed to make the move (stamps.ranges); otherwise nothing changes.
     """
-    locked = _lock(session, batch)
-    if locked.status is not BatchStatus.ISSUED:
-        raise BatchNotIssued(
-            N_("batch %(batch)s is %(state)s; its stamps cannot change state"),
-            params={"batch": locked.id, "state": Term(locked.status.value)},
-        )
+    message = N_("batch %(batch)s is %(state)s; its stamps cannot change state")
+    locked = _lock(session, batch, BatchStatus.ISSUED, BatchNotIssued, message)
     if not 0 <= start < end <= locked.quantity:
         raise ValidationError(
             N_("the range must lie within the batch's stamps 0..%(last)s (start ≤ last)"),
@@ -342,58 +339,9 @@ def change_range(
             params={"last": locked.quantity - 1},
         )
     before = snapshot(locked)
-    segments: list[tuple[int, int, RangeState, StampRange | None]] = []
-    for current in locked.ranges:
-        overlap_start, overlap_end = max(start, current.start), min(end, current.end)
-        if overlap_start >= overlap_end:
-            segments.append((current.start, current.end, current.state, current))
-            continue
-        if current.state is not new_state and new_state not in TRANSITIONS[current.state]:
-            raise InvalidTransition(
-                N_("stamps %(first)s..%(last)s are %(state)s and cannot become %(new_state)s"),
-                params={
-                    "first": overlap_start,
-                    "last": overlap_end - 1,
-                    "state": Term(current.state.value),
-                    "new_state": Term(new_state.value),
-                },
-            )
-        if current.start < overlap_start:
-            segments.append((current.start, overlap_start, current.state, current))
-        segments.append((overlap_start, overlap_end, new_state, None))
-        if overlap_end < current.end:
-            segments.append((overlap_end, current.end, current.state, current))
-    merged: list[tuple[int, int, RangeState, StampRange | None]] = []
-    for segment in sorted(segments, key=lambda s: s[0]):
-        if merged and merged[-1][2] is segment[2] and merged[-1][1] == segment[0]:
-            previous = merged.pop()
-            merged.append((previous[0], segment[1], segment[2], previous[3] or segment[3]))
-        else:
-            merged.append(segment)
-    now = utcnow()
-    new_ranges = []
-    for seg_start, seg_end, state, origin in merged:
-        touched = seg_start < end and seg_end > start
-        new_ranges.append(
-            StampRange(
-                start=seg_start,
-                end=seg_end,
-                state=state,
-                changed_at=now if touched or origin is None else origin.changed_at,
-                changed_by=actor if touched or origin is None else origin.changed_by,
-                reason=reason if touched else (origin.reason if origin else None),
-            )
-        )
+    segments = ranges.move(locked.ranges, start, end, new_state)
     locked.ranges.clear()
     session.flush()  # delete before insert: (batch, start) is unique
-    locked.ranges.extend(new_ranges)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        RANGE_ACTIONS[new_state],
-        f"batch:{locked.id}",
-        before=before,
-        after={**snapshot(locked), "span": [start, end], "reason": reason},
-    )
+    locked.ranges.extend(ranges.stored(segments, start, end, now=utcnow(), actor=actor, reason=reason))
+    _audit(session, actor, RANGE_ACTIONS[new_state], locked, before, span=[start, end], reason=reason)
     return locked

@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from traceability.errors import DomainError
+from traceability.i18n import N_
 
 CONTEXT = b"OCOP-STAMP-v1"  # domain separation: a signature over anything else never verifies here
 FORMAT_VERSION = 1
@@ -126,14 +127,14 @@ def pack_body(body: StampBody) -> bytes:
 def unpack_body(raw: bytes) -> StampBody:
     """Parse a body strictly; raise TokenRejected for anything this version never writes."""
     if len(raw) != BODY_BYTES:
-        raise TokenRejected(f"the stamp body must be {BODY_BYTES} bytes")
+        raise TokenRejected(N_("the stamp body must be %(bytes)s bytes"), params={"bytes": BODY_BYTES})
     version, stars, flags = raw[0] >> 5, (raw[0] >> 2) & 0b111, raw[0] & 0b11
     if version != FORMAT_VERSION:
-        raise TokenRejected(f"unknown stamp format version {version}")
+        raise TokenRejected(N_("unknown stamp format version %(version)s"), params={"version": version})
     if flags != 0:
-        raise TokenRejected("reserved flag bits are set")
+        raise TokenRejected(N_("reserved flag bits are set"))
     if stars not in (3, 4, 5):
-        raise TokenRejected(f"a stamp carries 3, 4 or 5 stars, not {stars}")
+        raise TokenRejected(N_("a stamp carries 3, 4 or 5 stars, not %(stars)s"), params={"stars": stars})
     body = StampBody(
         version=version,
         stars=stars,
@@ -146,11 +147,11 @@ def unpack_body(raw: bytes) -> StampBody:
         valid_until_month=int.from_bytes(raw[14:16], "big"),
     )
     if body.key_id == 0:
-        raise TokenRejected("key id 0 is never used")
+        raise TokenRejected(N_("key id 0 is never used"))
     if body.batch_id == 0:
-        raise TokenRejected("batch id 0 is never used")
+        raise TokenRejected(N_("batch id 0 is never used"))
     if body.product_ref == 0:
-        raise TokenRejected("product reference 0 is never used")
+        raise TokenRejected(N_("product reference 0 is never used"))
     return body
 
 
@@ -169,28 +170,31 @@ def stamp_url(prefix: str, digits: str) -> str:
 def parse(text: str) -> ParsedToken:
     """Parse a stamp URL or bare token; raise TokenRejected with a reason for anything else."""
     if not isinstance(text, str):
-        raise TokenRejected("a stamp code is text")
+        raise TokenRejected(N_("a stamp code is text"))
     if len(text) > MAX_INPUT_CHARS:
-        raise TokenRejected("the input is far longer than any stamp code")
+        raise TokenRejected(N_("the input is far longer than any stamp code"))
     if not text.strip():
-        raise TokenRejected("the input is empty")
+        raise TokenRejected(N_("the input is empty"))
     if text != text.strip():
         # Strict: exactly one spelling of each stamp is valid. Callers that take typed or pasted input
         # (CLI arguments, forms, the API's ?code=) trim it first.
-        raise TokenRejected("the code has spaces or line breaks around it")
+        raise TokenRejected(N_("the code has spaces or line breaks around it"))
     prefix: str | None = None
     if "/" in text or ":" in text:
         match = _URL.fullmatch(text)
         if match is None:
-            raise TokenRejected("this is not a stamp URL (expected https://<host>/v/<193 digits>)")
+            raise TokenRejected(N_("this is not a stamp URL (expected https://<host>/v/<193 digits>)"))
         prefix, text = match.group("prefix"), match.group("token")
     if not _DIGITS.fullmatch(text) or not text.isascii():
-        raise TokenRejected("a stamp token contains only the digits 0-9")
+        raise TokenRejected(N_("a stamp token contains only the digits 0-9"))
     if len(text) != TOKEN_DIGITS:
-        raise TokenRejected(f"a stamp token has exactly {TOKEN_DIGITS} digits, this one has {len(text)}")
+        raise TokenRejected(
+            N_("a stamp token has exactly %(digits)s digits, this one has %(length)s"),
+            params={"digits": TOKEN_DIGITS, "length": len(text)},
+        )
     value = int(text)
     if value >= 256**TOKEN_BYTES:
-        raise TokenRejected("the token's number is larger than any stamp")
+        raise TokenRejected(N_("the token's number is larger than any stamp"))
     raw = value.to_bytes(TOKEN_BYTES, "big")
     body_bytes, signature = raw[:BODY_BYTES], raw[BODY_BYTES:]
     return ParsedToken(

@@ -1,34 +1,27 @@
-"""`traceability batch ...` and `traceability keys ...`: bodies call services, nothing more."""
+"""`traceability batch ...` and `traceability keys ...`: bodies parse, call a service, commit and print."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
-from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from traceability import clock
-from traceability.audit import services as audit
 from traceability.console import echo_json, fail, operator
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
-from traceability.registry import services as registry
-from traceability.stamps import batches, keys
-from traceability.stamps.batches import BatchOptions, IssuedStamp
-from traceability.stamps.export import stamp_csv_chunks
+from traceability.stamps import batches, decisions, export, issuing, keys
+from traceability.stamps.batches import BatchOptions
 from traceability.stamps.keystore import store_from_config
 from traceability.stamps.models import Batch, KeyPurpose, RangeState
 from traceability.stamps.signing import jwks
-
-OPERATOR = "cli"
 
 
 def _parse_date(value: str | None, name: str) -> date | None:
@@ -40,40 +33,17 @@ def _parse_date(value: str | None, name: str) -> date | None:
         fail(f"--{name} must be a date as YYYY-MM-DD, not '{value}'")
 
 
-def write_stamp_csv(handle: IO[str], stamps: Iterable[IssuedStamp]) -> int:
-    """Write serial,url,sequence rows (header first) and return the number of stamps."""
-    count = 0
-
-    def counted() -> Iterator[IssuedStamp]:
-        nonlocal count
-        for stamp in stamps:
-            count += 1
-            yield stamp
-
-    for text in stamp_csv_chunks(counted()):
-        handle.write(text)
-    return count
-
-
-def _sign_to_temp(batch: Batch, destination: str) -> tuple[Path, int, float]:
-    """Sign every stamp of the batch into a temporary file beside destination; return it, count, seconds.
-
-    The caller renames it into place only once the batch is committed, so a CSV never names stamps
-    that were not recorded, and an interrupted run leaves no half-written file.
-    """
-    private_key = batches.signing_key_for(get_session(), store_from_config(current_app.config), batch)
-    started = time.perf_counter()
-    target = Path(destination).resolve()
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed by the caller
-        "w", encoding="utf-8", newline="", dir=target.parent, prefix=f".{target.name}.", delete=False
-    )
+def _commit_and_publish(session: Session, staged: export.StagedCsv | None) -> None:
+    """Commit, then move the staged CSV into place; if the commit fails, leave no file behind."""
     try:
-        with handle:
-            count = write_stamp_csv(handle, batches.stamps(batch, private_key, current_app.config["PUBLIC_BASE_URL"]))
+        session.commit()
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        session.rollback()
+        if staged is not None:
+            staged.discard()
         raise
-    return Path(handle.name), count, time.perf_counter() - started
+    if staged is not None:
+        staged.publish()
 
 
 def batch_summary(batch: Batch) -> dict[str, Any]:
@@ -123,45 +93,40 @@ def issue_command(
     started = time.perf_counter()
     session = get_session()
     try:
-        product = registry.product_or_404(session, product_code)
-        batch = batches.issue_direct(
+        issued = issuing.issue_batch(
             session,
             store_from_config(current_app.config),
-            product,
+            product_code,
             quantity,
             options,
             actor=operator(),
             maximum=current_app.config["MAX_BATCH_QUANTITY"],
             today=clock.today(),
             activate=activate,
+            base_url=current_app.config["PUBLIC_BASE_URL"],
+            csv_path=csv_path,
         )
-        temporary, signed, signing_seconds = _sign_to_temp(batch, csv_path) if csv_path else (None, 0, 0.0)
-        try:
-            session.commit()
-        except BaseException:
-            if temporary:
-                temporary.unlink(missing_ok=True)
-            raise
-        if temporary and csv_path:
-            os.replace(temporary, csv_path)
     except DomainError as error:
         session.rollback()
         fail(error)
-    except BaseException:
-        session.rollback()
-        raise
-    result = {**batch_summary(batch), "seconds": round(time.perf_counter() - started, 3)}
-    if csv_path:
-        result.update({"csv": csv_path, "signing_seconds": round(signing_seconds, 3)})
+    _commit_and_publish(session, issued.csv)
+    _print_issued(issued, time.perf_counter() - started, activate=activate, as_json=as_json)
+
+
+def _print_issued(issued: issuing.DirectIssue, seconds: float, *, activate: bool, as_json: bool) -> None:
+    batch, staged = issued.batch, issued.csv
+    result = {**batch_summary(batch), "seconds": round(seconds, 3)}
+    if staged is not None:
+        result.update({"csv": str(staged.destination), "signing_seconds": round(staged.seconds, 3)})
     if as_json:
         echo_json(result)
         return
     click.echo(
-        f"Issued batch {batch.id}: {batch.quantity:,} stamps of {product.code} ({'★' * (batch.stars or 0)}), "
+        f"Issued batch {batch.id}: {batch.quantity:,} stamps of {batch.product.code} ({'★' * (batch.stars or 0)}), "
         f"key {batch.key_id}, {'activated' if activate else 'not yet activated'}."
     )
-    if csv_path:
-        click.echo(f"Signed {signed:,} stamps into {csv_path} in {signing_seconds:.2f} s.")
+    if staged is not None:
+        click.echo(f"Signed {staged.count:,} stamps into {staged.destination} in {staged.seconds:.2f} s.")
 
 
 @batch_group.command("export")
@@ -170,18 +135,21 @@ def issue_command(
 @with_appcontext
 def export_command(batch_id: int, csv_path: str) -> None:
     """Write an issued batch's serials and URLs again (identical to the first export)."""
+    session = get_session()
     try:
-        temporary, count, seconds = _sign_to_temp(batches.batch_or_404(get_session(), batch_id), csv_path)
+        staged = export.export_batch(
+            session,
+            store_from_config(current_app.config),
+            batch_id,
+            base_url=current_app.config["PUBLIC_BASE_URL"],
+            destination=csv_path,
+            actor=operator(),
+        )
     except DomainError as error:
+        session.rollback()
         fail(error)
-    try:
-        with transaction() as session:  # who took a copy of the stamps is part of the record
-            audit.record(session, operator(), "batch.export", f"batch:{batch_id}", after={"format": "csv"})
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, csv_path)
-    click.echo(f"Wrote {count:,} stamps of batch {batch_id} to {csv_path} in {seconds:.2f} s.")
+    _commit_and_publish(session, staged)
+    click.echo(f"Wrote {staged.count:,} stamps of batch {batch_id} to {csv_path} in {staged.seconds:.2f} s.")
 
 
 @batch_group.command("list")
@@ -189,9 +157,7 @@ def export_command(batch_id: int, csv_path: str) -> None:
 @with_appcontext
 def list_command(as_json: bool) -> None:
     """List batches, newest first."""
-    from sqlalchemy import select
-
-    for batch in get_session().scalars(select(Batch).order_by(Batch.id.desc())):
+    for batch in decisions.list_batches(get_session(), limit=None):
         row = batch_summary(batch)
         if as_json:
             echo_json(row)
@@ -242,7 +208,7 @@ def revoke_command(batch_id: int, reason: str) -> None:
     """Withdraw a whole batch."""
     try:
         with transaction() as session:
-            batches.revoke(session, batches.batch_or_404(session, batch_id), actor=operator(), reason=reason)
+            decisions.revoke(session, batch_id, actor=operator(), reason=reason)
     except DomainError as error:
         fail(error)
     click.echo(f"Batch {batch_id} is revoked.")
@@ -253,18 +219,6 @@ def keys_group() -> None:
     """Manage the Ed25519 keys: stamp keys sign stamps, publication keys sign the trust list and bundle."""
 
 
-def _key_row(key: Any) -> dict[str, Any]:
-    return {
-        "kid": key.id,
-        "purpose": key.purpose.value,
-        "status": key.status.value,
-        "created_at": key.created_at.isoformat(),
-        "retired_at": key.retired_at.isoformat() if key.retired_at else None,
-        "compromised_at": key.compromised_at.isoformat() if key.compromised_at else None,
-        "last_trusted_batch": key.last_trusted_batch_id,
-    }
-
-
 @keys_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
@@ -272,7 +226,7 @@ def keys_list_command(as_json: bool) -> None:
     """List keys and their status."""
     store = store_from_config(current_app.config)
     for key in keys.list_keys(get_session()):
-        row = {**_key_row(key), "private_key_present": store.has(key.id, key.purpose.value)}
+        row = {**keys.snapshot(key), "private_key_present": store.has(key.id, key.purpose.value)}
         if as_json:
             echo_json(row)
         else:
@@ -297,8 +251,7 @@ def keys_generate_command(note: str | None, purpose: str) -> None:
     store = store_from_config(current_app.config)
     try:
         with transaction() as session:
-            key = keys.generate_key(session, store, note=note, purpose=KeyPurpose(purpose))
-            audit.record(session, operator(), "key.generate", f"key:{key.id}", after=_key_row(key))
+            key = keys.rotate_key(session, store, actor=operator(), note=note, purpose=KeyPurpose(purpose))
     except DomainError as error:
         fail(error)
     label = "Publication key" if key.purpose is KeyPurpose.PUBLICATION else "Key"
@@ -315,9 +268,7 @@ def keys_retire_command(key_id: int) -> None:
     """Stop signing with a key; its stamps stay valid and its public key stays published."""
     try:
         with transaction() as session:
-            before = _key_row(keys.key_or_404(session, key_id))
-            key = keys.retire_key(session, key_id)
-            audit.record(session, operator(), "key.retire", f"key:{key_id}", before=before, after=_key_row(key))
+            keys.retire_key(session, key_id, actor=operator())
     except DomainError as error:
         fail(error)
     click.echo(f"Key {key_id} is retired.")
@@ -341,16 +292,8 @@ def keys_compromise_command(key_id: int, at_text: str, note: str) -> None:
         fail(f"--at must be an ISO 8601 time with a zone, not '{at_text}'")
     try:
         with transaction() as session:
-            before = _key_row(keys.key_or_404(session, key_id))
-            key, replacement = keys.compromise(session, store_from_config(current_app.config), key_id, at, note)
-            audit.record(
-                session,
-                operator(),
-                "key.compromise",
-                f"key:{key_id}",
-                before=before,
-                after={**_key_row(key), "note": note, "replacement": replacement.id if replacement else None},
-            )
+            store = store_from_config(current_app.config)
+            key, replacement = keys.compromise(session, store, key_id, at, note, actor=operator())
     except DomainError as error:
         fail(error)
     click.echo(f"Key {key_id} is marked compromised; batches up to {key.last_trusted_batch_id or 'none'} stay trusted.")

@@ -12,10 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from traceability.errors import ValidationError
+from traceability.i18n import N_
 from traceability.registry.models import Product
 from traceability.stamps import batches
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus
+
+REASON_MAX = 2000  # what a decision or revocation keeps as its reason
 
 
 def review_queue(session: Session) -> Sequence[Batch]:
@@ -28,8 +31,8 @@ def review_queue(session: Session) -> Sequence[Batch]:
     ).all()
 
 
-def list_batches(session: Session, status: str | None = None, limit: int = 500) -> Sequence[Batch]:
-    """Return batches newest first, optionally only those with one status."""
+def list_batches(session: Session, status: str | None = None, limit: int | None = 500) -> Sequence[Batch]:
+    """Return batches newest first (at most `limit`; None: all), optionally only those with one status."""
     query = (
         select(Batch)
         .options(selectinload(Batch.product).selectinload(Product.producer), selectinload(Batch.ranges))
@@ -40,7 +43,9 @@ def list_batches(session: Session, status: str | None = None, limit: int = 500) 
         try:
             query = query.where(Batch.status == BatchStatus(status))
         except ValueError as error:
-            raise ValidationError(f"unknown batch status '{status}'", field="status") from error
+            raise ValidationError(
+                N_("unknown batch status '%(status)s'"), field="status", params={"status": status}
+            ) from error
     return session.scalars(query).all()
 
 
@@ -54,13 +59,11 @@ def approve(session: Session, store: KeyStore, batch_id: int, *, actor: str, tod
 
 def reject(session: Session, batch_id: int, *, actor: str, reason: str) -> Batch:
     """Turn a request down with a reason the producer reads."""
-    if len(reason.strip()) > 2000:
-        raise ValidationError("the reason is longer than 2,000 characters", field="reason")
+    reason = batches.check_reason_length(reason, REASON_MAX)
     return batches.reject(session, batches.batch_or_404(session, batch_id), actor=actor, reason=reason)
 
 
 def revoke(session: Session, batch_id: int, *, actor: str, reason: str) -> Batch:
     """Withdraw every stamp of an issued batch."""
-    if len(reason.strip()) > 2000:
-        raise ValidationError("the reason is longer than 2,000 characters", field="reason")
+    reason = batches.check_reason_length(reason, REASON_MAX)
     return batches.revoke(session, batches.batch_or_404(session, batch_id), actor=actor, reason=reason)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from traceability.audit import services as audit
 from traceability.db import utcnow
-from traceability.errors import Conflict, NotFound, ValidationError
+from traceability.errors import Conflict, NotFound, Term, ValidationError
+from traceability.i18n import N_
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus, KeyPurpose, KeyStatus, SigningKey
 from traceability.stamps.signing import TrustedKey, raw_public_bytes
+
+# The names of key purposes, translated where an error names one (errors.Term).
+PURPOSE_NAMES = (N_("stamp"), N_("publication"))
 
 
 class NoActiveKey(Conflict):
@@ -22,6 +28,35 @@ class NoActiveKey(Conflict):
 
 class NoPublicationKey(Conflict):
     code = "no_publication_key"
+
+
+class KeyNotFound(NotFound):
+    """No key has this id."""
+
+
+class KeyCompromised(Conflict):
+    """The key is marked compromised: it neither signs nor retires."""
+
+
+class KeyIdsExhausted(Conflict):
+    """Every key id a stamp can carry (1..65535) is taken."""
+
+
+class KeyPurposeMismatch(Conflict):
+    """A stored private key's purpose differs from the one the database records for its id."""
+
+
+def snapshot(key: SigningKey) -> dict[str, Any]:
+    """Return what the audit log and the `keys` commands show of a key (never the private half)."""
+    return {
+        "kid": key.id,
+        "purpose": key.purpose.value,
+        "status": key.status.value,
+        "created_at": key.created_at.isoformat(),
+        "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+        "compromised_at": key.compromised_at.isoformat() if key.compromised_at else None,
+        "last_trusted_batch": key.last_trusted_batch_id,
+    }
 
 
 def list_keys(session: Session) -> Sequence[SigningKey]:
@@ -33,7 +68,7 @@ def key_or_404(session: Session, key_id: int) -> SigningKey:
     """Return the key with this id or raise NotFound."""
     key = session.get(SigningKey, key_id)
     if key is None:
-        raise NotFound(f"there is no key {key_id}")
+        raise KeyNotFound(N_("there is no key %(key)s"), params={"key": key_id})
     return key
 
 
@@ -49,7 +84,7 @@ def active_key(session: Session) -> SigningKey:
     """Return the stamp key that signs new batches (never a publication key)."""
     key = _active(session, KeyPurpose.STAMP)
     if key is None:
-        raise NoActiveKey("there is no active signing key: run 'traceability keys generate'")
+        raise NoActiveKey(N_("there is no active signing key: run 'traceability keys generate'"))
     return key
 
 
@@ -58,8 +93,10 @@ def active_publication_key(session: Session) -> SigningKey:
     key = _active(session, KeyPurpose.PUBLICATION)
     if key is None:
         raise NoPublicationKey(
-            "there is no active publication key to sign the trust list and revocation bundle: "
-            "run 'traceability keys generate --purpose publication'"
+            N_(
+                "there is no active publication key to sign the trust list and revocation bundle: "
+                "run 'traceability keys generate --purpose publication'"
+            )
         )
     return key
 
@@ -68,7 +105,7 @@ def _next_key_id(session: Session, store: KeyStore) -> int:
     stored = [key_id for purpose in KeyPurpose for key_id in store.ids(purpose.value)]
     highest = max([session.scalar(select(func.max(SigningKey.id))) or 0, *stored])
     if highest >= 0xFFFF:
-        raise Conflict("all 65,535 key ids are used")
+        raise KeyIdsExhausted(N_("all 65,535 key ids are used"))
     return highest + 1
 
 
@@ -95,6 +132,15 @@ def generate_key(
     return key
 
 
+def rotate_key(
+    session: Session, store: KeyStore, *, actor: str, note: str | None = None, purpose: KeyPurpose = KeyPurpose.STAMP
+) -> SigningKey:
+    """Make a new active key of a purpose, retiring the old one, and record who did it."""
+    key = generate_key(session, store, note=note, purpose=purpose)
+    audit.record(session, actor, "key.generate", f"key:{key.id}", after=snapshot(key))
+    return key
+
+
 def adopt_stored_keys(session: Session, store: KeyStore) -> list[SigningKey]:
     """Register private keys found in the store but not in the database (a fresh database, old keys/)."""
     adopted: list[SigningKey] = []
@@ -104,8 +150,9 @@ def adopt_stored_keys(session: Session, store: KeyStore) -> list[SigningKey]:
         for key_id in store.ids(purpose.value):
             if key_id in known:
                 if known[key_id] is not purpose:
-                    raise Conflict(
-                        f"key {key_id} is stored as a {purpose.value} key but registered as {known[key_id].value}"
+                    raise KeyPurposeMismatch(
+                        N_("key %(key)s is stored as a %(purpose)s key but registered as %(registered)s"),
+                        params={"key": key_id, "purpose": Term(purpose.value), "registered": Term(known[key_id].value)},
                     )
                 continue
             public = raw_public_bytes(store.load(key_id, purpose.value).public_key())
@@ -124,13 +171,15 @@ def adopt_stored_keys(session: Session, store: KeyStore) -> list[SigningKey]:
     return adopted
 
 
-def retire_key(session: Session, key_id: int) -> SigningKey:
+def retire_key(session: Session, key_id: int, *, actor: str) -> SigningKey:
     """Stop signing with a key; its stamps stay valid, so its public half stays published."""
     key = key_or_404(session, key_id)
     if key.status is KeyStatus.COMPROMISED:
-        raise Conflict(f"key {key_id} is marked compromised; it cannot be retired")
+        raise KeyCompromised(N_("key %(key)s is marked compromised; it cannot be retired"), params={"key": key_id})
+    before = snapshot(key)
     key.status, key.retired_at = KeyStatus.RETIRED, key.retired_at or utcnow()
     session.flush()
+    audit.record(session, actor, "key.retire", f"key:{key_id}", before=before, after=snapshot(key))
     return key
 
 
@@ -141,9 +190,9 @@ def mark_compromised(session: Session, key_id: int, at: datetime, note: str) -> 
     """
     key = key_or_404(session, key_id)
     if at.tzinfo is None:
-        raise ValidationError("give the compromise time with a time zone, e.g. 2026-05-01T08:00:00+07:00")
+        raise ValidationError(N_("give the compromise time with a time zone, e.g. 2026-05-01T08:00:00+07:00"))
     if at > utcnow():
-        raise ValidationError("the compromise time cannot be in the future")
+        raise ValidationError(N_("the compromise time cannot be in the future"))
     last_batch = session.scalar(
         select(func.max(Batch.id)).where(Batch.key_id == key_id, Batch.issued_at.is_not(None), Batch.issued_at < at)
     )
@@ -154,7 +203,7 @@ def mark_compromised(session: Session, key_id: int, at: datetime, note: str) -> 
 
 
 def compromise(
-    session: Session, store: KeyStore, key_id: int, at: datetime, note: str
+    session: Session, store: KeyStore, key_id: int, at: datetime, note: str, *, actor: str
 ) -> tuple[SigningKey, SigningKey | None]:
     """Mark a key compromised; if it was the active key of its purpose, make a new active key of that
     purpose in the same transaction.
@@ -163,12 +212,16 @@ def compromise(
     that tells offline verifiers about the compromise, just when they need it most.
     """
     key = key_or_404(session, key_id)
+    before = snapshot(key)
     replacement = (
         generate_key(session, store, note=f"replaces compromised key {key_id}", purpose=key.purpose)
         if key.status is KeyStatus.ACTIVE
         else None
     )
-    return mark_compromised(session, key_id, at, note), replacement
+    key = mark_compromised(session, key_id, at, note)
+    after = {**snapshot(key), "note": note, "replacement": replacement.id if replacement else None}
+    audit.record(session, actor, "key.compromise", f"key:{key_id}", before=before, after=after)
+    return key, replacement
 
 
 def issued_batches_count(session: Session, key_id: int) -> int:

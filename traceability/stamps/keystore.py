@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from traceability.errors import DomainError
+from traceability.i18n import N_
 
 
 class KeyStoreError(DomainError):
@@ -58,7 +59,7 @@ class FileKeyStore:
         try:
             return PREFIXES[purpose]
         except KeyError:
-            raise KeyStoreError(f"unknown key purpose {purpose!r}") from None
+            raise KeyStoreError(N_("unknown key purpose %(purpose)s"), params={"purpose": repr(purpose)}) from None
 
     def path(self, key_id: int, purpose: str = "stamp") -> Path:
         """Return the file that holds key_id."""
@@ -88,7 +89,7 @@ class FileKeyStore:
             fd = os.open(self.path(key_id, purpose), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError as error:
             raise KeyStoreError(
-                f"a private key file for key {key_id} already exists; refusing to replace it"
+                N_("a private key file for key %(key)s already exists; refusing to replace it"), params={"key": key_id}
             ) from error
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
@@ -98,20 +99,32 @@ class FileKeyStore:
         """Read key_id, refusing a file that others can read (as ssh does)."""
         path = self.path(key_id, purpose)
         if not path.exists():
-            raise KeyStoreError(f"the private key for key {key_id} is not in {self.directory}")
+            raise KeyStoreError(
+                N_("the private key for key %(key)s is not in %(directory)s"),
+                params={"key": key_id, "directory": str(self.directory)},
+            )
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            raise KeyStoreError(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+            raise KeyStoreError(
+                N_("%(path)s is readable by others (mode %(mode)s); run: chmod 600 %(path)s"),
+                params={"path": str(path), "mode": f"{mode:o}"},
+            )
         try:
             key = load_pem_private_key(path.read_bytes(), password=self._passphrase)
         except TypeError as error:
             raise KeyStoreError(
-                f"{path} is encrypted and KEYS_PASSPHRASE is not set, or it is not encrypted but a passphrase was given"
+                N_(
+                    "%(path)s is encrypted and KEYS_PASSPHRASE is not set, "
+                    "or it is not encrypted but a passphrase was given"
+                ),
+                params={"path": str(path)},
             ) from error
         except ValueError as error:
-            raise KeyStoreError(f"cannot read {path}: wrong KEYS_PASSPHRASE or a damaged file") from error
+            raise KeyStoreError(
+                N_("cannot read %(path)s: wrong KEYS_PASSPHRASE or a damaged file"), params={"path": str(path)}
+            ) from error
         if not isinstance(key, Ed25519PrivateKey):
-            raise KeyStoreError(f"{path} does not hold an Ed25519 key")
+            raise KeyStoreError(N_("%(path)s does not hold an Ed25519 key"), params={"path": str(path)})
         return key
 
 

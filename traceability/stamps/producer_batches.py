@@ -11,12 +11,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from traceability.errors import NotFound, ValidationError
+from traceability.errors import ValidationError
 from traceability.i18n import N_
 from traceability.registry.models import Producer, Product
 from traceability.stamps import batches, serials
-from traceability.stamps.batches import BatchOptions
+from traceability.stamps.batches import BatchNotFound, BatchOptions
 from traceability.stamps.models import Batch, RangeState
+from traceability.stamps.ranges import REASON_MAX
 
 
 def batches_of(session: Session, producer: Producer) -> Sequence[Batch]:
@@ -31,10 +32,10 @@ def batches_of(session: Session, producer: Producer) -> Sequence[Batch]:
 
 
 def batch_of(session: Session, producer: Producer, batch_id: int) -> Batch:
-    """Return the producer's batch, or NotFound for a batch that is missing or someone else's."""
+    """Return the producer's batch, or BatchNotFound for a batch that is missing or someone else's."""
     batch = session.get(Batch, batch_id)
     if batch is None or batch.product.producer_id != producer.id:
-        raise NotFound(N_("you have no batch %(batch)s"), params={"batch": batch_id})
+        raise BatchNotFound(N_("you have no batch %(batch)s"), params={"batch": batch_id})
     return batch
 
 
@@ -102,6 +103,15 @@ def stamp_number(batch: Batch, text: str, field: str) -> int:
     return number
 
 
+def stamp_span(batch: Batch, first_text: str, last_text: str | None) -> tuple[int, int]:
+    """Read the first and last stamps of a span (both included; no last: just the first)."""
+    first = stamp_number(batch, first_text, "first")
+    last = stamp_number(batch, last_text or "", "last") if (last_text or "").strip() else first
+    if last < first:
+        raise ValidationError(N_("the last stamp comes before the first"), field="last")
+    return first, last
+
+
 def change_stamps(
     session: Session,
     batch: Batch,
@@ -115,13 +125,10 @@ def change_stamps(
     """Activate or void the producer's stamps first..last (inclusive)."""
     if state not in (RangeState.ACTIVATED, RangeState.VOIDED):
         raise ValidationError(N_("stamps can be activated or voided here"))
-    first = stamp_number(batch, first_text, "first")
-    last = stamp_number(batch, last_text, "last") if (last_text or "").strip() else first
-    if last < first:
-        raise ValidationError(N_("the last stamp comes before the first"), field="last")
+    first, last = stamp_span(batch, first_text, last_text)
     reason = (reason or "").strip() or None
     if state is RangeState.VOIDED and not reason:
         raise ValidationError(N_("say why the stamps are void (damaged, lost...)"), field="reason")
-    if reason and len(reason) > 500:
-        raise ValidationError(N_("the reason is longer than 500 characters"), field="reason")
+    if reason:
+        batches.check_reason_length(reason, REASON_MAX)
     return batches.change_range(session, batch, first, last + 1, state, actor=actor, reason=reason)

@@ -6,11 +6,15 @@ import hashlib
 import hmac
 import re
 
+from traceability.i18n import N_
+
 # Crockford base32: no I, L, O or U, so a serial read aloud or typed from a label survives.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TYPO = str.maketrans({"O": "0", "I": "1", "L": "1"})
 CHECK_CHARS = 5  # 25 bits: guessing one stamp's serial takes ~16 million tries against a rate limit
 _SERIAL = re.compile(rf"([0-9]{{1,10}})-([0-9]{{1,8}})-([0-9A-Z]{{{CHECK_CHARS}}})")
+# What a typed serial that cannot be read is told: the ValueError of parse_serial, and a catalog msgid.
+SERIAL_FORMAT = N_("a serial looks like 1042-00045-7KQ2X: batch, stamp number and a 5-character check")
 
 
 def _mac(secret: bytes, label: bytes, sequence: int) -> bytes:
@@ -38,5 +42,5 @@ def parse_serial(text: str) -> tuple[int, int, str]:
     cleaned = re.sub(r"[\s.]+", "", text.upper()).replace("_", "-").translate(_TYPO)
     match = _SERIAL.fullmatch(cleaned)
     if match is None:
-        raise ValueError("a serial looks like 1042-00045-7KQ2X: batch, stamp number and a 5-character check")
+        raise ValueError(SERIAL_FORMAT)
     return int(match.group(1)), int(match.group(2)), match.group(3)

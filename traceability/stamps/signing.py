@@ -13,6 +13,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from traceability.errors import DomainError
+from traceability.i18n import N_
 from traceability.stamps.codec import CONTEXT, ParsedToken, StampBody, pack_body, token_digits
 
 
@@ -69,11 +71,13 @@ def raw_public_bytes(public_key: Ed25519PublicKey) -> bytes:
     return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def _b64url(data: bytes) -> str:
+def b64url_encode(data: bytes) -> str:
+    """Return bytes as unpadded base64url (RFC 7515 section 2), as JWKs and signed documents write them."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _b64url_decode(text: str) -> bytes:
+def b64url_decode(text: str) -> bytes:
+    """Return the bytes of unpadded base64url text; raise ValueError if it is not base64url."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -82,7 +86,7 @@ def jwk(key: TrustedKey) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "kty": "OKP",
         "crv": "Ed25519",
-        "x": _b64url(raw_public_bytes(key.public_key)),
+        "x": b64url_encode(raw_public_bytes(key.public_key)),
         "kid": str(key.key_id),
         "use": "sig",
         "alg": "EdDSA",
@@ -100,8 +104,10 @@ def jwks(keys: Iterable[TrustedKey]) -> dict[str, Any]:
     return {"keys": [jwk(k) for k in sorted(keys, key=lambda k: k.key_id)]}
 
 
-class JWKSError(ValueError):
+class JWKSError(DomainError):
     """A JWK Set that cannot be trusted as given."""
+
+    code = "bad_jwks"
 
 
 KEY_PURPOSES = ("stamp", "publication")
@@ -113,43 +119,55 @@ def keyring_from_jwks(document: Mapping[str, Any], purpose: str = "stamp") -> di
     publication keys existed) is a stamp key."""
     keys = document.get("keys") if isinstance(document, Mapping) else None
     if not isinstance(keys, list):
-        raise JWKSError("a JWK Set is a JSON object with a 'keys' list")
+        raise JWKSError(N_("a JWK Set is a JSON object with a 'keys' list"))
     ring: dict[int, TrustedKey] = {}
-    for index, entry in enumerate(keys):
-        where = f"key {index + 1}"
-        if not isinstance(entry, Mapping):
-            raise JWKSError(f"{where} is not a JSON object")
-        if entry.get("kty") != "OKP" or entry.get("crv") != "Ed25519":
-            raise JWKSError(f"{where} is not an Ed25519 key (kty OKP, crv Ed25519)")
-        if "d" in entry:
-            raise JWKSError(f"{where} contains a private key: refuse to use it, and replace that file")
-        use = entry.get("ocop_use", "stamp")
-        if use not in KEY_PURPOSES:
-            raise JWKSError(f"{where} has ocop_use {use!r}; it must be 'stamp' or 'publication'")
-        kid = str(entry.get("kid", ""))
-        if not kid.isdigit() or not 1 <= int(kid) <= 0xFFFF:
-            raise JWKSError(f"{where} has kid {kid!r}; stamp key ids are numbers 1..65535")
-        try:
-            raw = _b64url_decode(str(entry.get("x", "")))
-            public_key = Ed25519PublicKey.from_public_bytes(raw)
-        except ValueError as error:
-            raise JWKSError(f"{where} has no valid 32-byte 'x'") from error
-        compromised = entry.get("ocop_compromised_at")
-        last_trusted = entry.get("ocop_last_trusted_batch")
-        if last_trusted is not None and (not isinstance(last_trusted, int) or isinstance(last_trusted, bool)):
-            raise JWKSError(f"{where} has a non-numeric ocop_last_trusted_batch")
-        try:
-            compromised_at = datetime.fromisoformat(compromised) if compromised else None
-        except (TypeError, ValueError) as error:
-            raise JWKSError(f"{where} has an unreadable ocop_compromised_at") from error
-        if use != purpose:
-            continue
-        ring[int(kid)] = TrustedKey(
-            key_id=int(kid),
-            public_key=public_key,
-            status=str(entry.get("ocop_status", "active")),
-            purpose=use,
-            compromised_at=compromised_at,
-            last_trusted_batch_id=last_trusted,
-        )
+    for number, entry in enumerate(keys, start=1):
+        key = _read_jwk(entry, number)
+        if key.purpose == purpose:
+            ring[key.key_id] = key
     return ring
+
+
+def _read_jwk(entry: Any, number: int) -> TrustedKey:
+    """Read the JWK at position `number` (from 1) of a set; raise JWKSError naming that position."""
+    where = {"number": number}
+    if not isinstance(entry, Mapping):
+        raise JWKSError(N_("key %(number)s is not a JSON object"), params=where)
+    if entry.get("kty") != "OKP" or entry.get("crv") != "Ed25519":
+        raise JWKSError(N_("key %(number)s is not an Ed25519 key (kty OKP, crv Ed25519)"), params=where)
+    if "d" in entry:
+        raise JWKSError(
+            N_("key %(number)s contains a private key: refuse to use it, and replace that file"), params=where
+        )
+    use = entry.get("ocop_use", "stamp")
+    if use not in KEY_PURPOSES:
+        raise JWKSError(
+            N_("key %(number)s has ocop_use %(use)s; it must be 'stamp' or 'publication'"),
+            params={**where, "use": repr(use)},
+        )
+    kid = str(entry.get("kid", ""))
+    if not kid.isdigit() or not 1 <= int(kid) <= 0xFFFF:
+        raise JWKSError(
+            N_("key %(number)s has kid %(kid)s; stamp key ids are numbers 1..65535"),
+            params={**where, "kid": repr(kid)},
+        )
+    try:
+        public_key = Ed25519PublicKey.from_public_bytes(b64url_decode(str(entry.get("x", ""))))
+    except ValueError as error:
+        raise JWKSError(N_("key %(number)s has no valid 32-byte 'x'"), params=where) from error
+    last_trusted = entry.get("ocop_last_trusted_batch")
+    if last_trusted is not None and (not isinstance(last_trusted, int) or isinstance(last_trusted, bool)):
+        raise JWKSError(N_("key %(number)s has a non-numeric ocop_last_trusted_batch"), params=where)
+    compromised = entry.get("ocop_compromised_at")
+    try:
+        compromised_at = datetime.fromisoformat(compromised) if compromised else None
+    except (TypeError, ValueError) as error:
+        raise JWKSError(N_("key %(number)s has an unreadable ocop_compromised_at"), params=where) from error
+    return TrustedKey(
+        key_id=int(kid),
+        public_key=public_key,
+        status=str(entry.get("ocop_status", "active")),
+        purpose=use,
+        compromised_at=compromised_at,
+        last_trusted_batch_id=last_trusted,
+    )

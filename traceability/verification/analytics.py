@@ -2,8 +2,8 @@
 
 Functions take the session first and never commit. Devices are only ever counted: a device is a salted
 hash that is comparable within one salt period, so a count of distinct (period, hash) pairs is a count of
-device-weeks, and the hashes themselves never leave this module. Shoppers' reports live in reports.py,
-the revocations made from these pages and the offline kit in revocation.py.
+device-weeks, and the hashes themselves never leave this module. Shoppers' reports live in reports.py and
+report_review.py, the revocations made from these pages in range_revocation.py, the offline kit in offline_kit.py.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from traceability.errors import ValidationError
+from traceability.i18n import N_
 from traceability.registry.models import Product
-from traceability.stamps import batches, serials
+from traceability.stamps import batches, ranges
 from traceability.stamps.models import Batch, RangeState
 from traceability.verification import clones
 from traceability.verification import scans as scan_records
@@ -41,7 +42,7 @@ def period_days(text: str | None) -> int:
     if not text:
         return DEFAULT_PERIOD
     if not text.isdigit() or int(text) not in PERIODS:
-        raise ValidationError("the period must be 7, 30 or 90 days", field="days")
+        raise ValidationError(N_("the period must be 7, 30 or 90 days"), field="days")
     return int(text)
 
 
@@ -164,7 +165,7 @@ class FlaggedStamp:
     @property
     def serial(self) -> str | None:
         """Return the serial printed under the stamp."""
-        return serials.serial(self.batch.id, self.sequence, self.batch.secret) if self.batch.secret else None
+        return batches.serial_of(self.batch, self.sequence)
 
 
 def flagged_stamps(
@@ -179,13 +180,34 @@ def flagged_stamps(
 
     A stamp counts if it was scanned since `since` (or ever) and, optionally, belongs to one batch; its
     flags are judged over its whole history by the same rules the public page applies, so an inspector
-    sees what a shopper is told. The query only narrows the candidates to stamps that could reach a
-    notice at all; clones.assess decides.
+    sees what a shopper is told. The query only narrows the candidates; clones.assess decides.
     """
+    candidates = session.execute(_candidates(limits, since=since, batch_id=batch_id, limit=limit)).all()
+    found = batches_by_id(session, [row[0] for row in candidates])
+    flagged = []
+    for candidate_batch, sequence, scans in candidates:
+        batch = found.get(candidate_batch) if candidate_batch is not None else None
+        if batch is None or sequence is None:
+            continue
+        state = ranges.state_of(batch.ranges, sequence)
+        history = scan_records.history(session, batch.id, sequence)
+        flags = clones.assess(history, limits, activated=state is RangeState.ACTIVATED)
+        if flags:
+            flagged.append(FlaggedStamp(batch, sequence, flags, scans, state))
+    return sorted(
+        flagged,
+        key=lambda f: (f.level is not clones.Level.WARNING, -max(x.count for x in f.flags), f.batch.id, f.sequence),
+    )
+
+
+def _candidates(
+    limits: clones.Thresholds, *, since: datetime | None, batch_id: int | None, limit: int
+) -> Select[int | None, int | None, int]:
+    """Return the query for (batch, sequence, scans) of the stamps that could reach a notice at all."""
     camera = and_(Scan.batch_id.is_not(None), Scan.sequence.is_not(None), Scan.channel != Channel.SERIAL)
     early = func.sum(case((Scan.flags.contains(Verdict.NOT_ACTIVATED.value), 1), else_=0))
-    devices, provinces, count = _devices(), func.count(distinct(Scan.province_code)), func.count(Scan.id)
-    query = select(Scan.batch_id, Scan.sequence, count).where(camera)
+    devices, provinces = _devices(), func.count(distinct(Scan.province_code))
+    query = select(Scan.batch_id, Scan.sequence, func.count(Scan.id)).where(camera)
     if batch_id is not None:
         query = query.where(Scan.batch_id == batch_id)
     if since is not None:
@@ -198,7 +220,7 @@ def flagged_stamps(
             recent = recent.where(Scan.batch_id == batch_id)
         stamps = recent.subquery()
         query = query.join(stamps, and_(Scan.batch_id == stamps.c.batch_id, Scan.sequence == stamps.c.sequence))
-    query = (
+    return (
         query.group_by(Scan.batch_id, Scan.sequence)
         .having(
             or_(
@@ -210,22 +232,6 @@ def flagged_stamps(
         )
         .order_by(devices.desc(), Scan.batch_id, Scan.sequence)
         .limit(limit)
-    )
-    candidates = session.execute(query).all()
-    found = batches_by_id(session, [row[0] for row in candidates])
-    flagged = []
-    for batch_id_, sequence, scans in candidates:
-        batch = found.get(batch_id_) if batch_id_ is not None else None
-        if batch is None or sequence is None:
-            continue
-        state = batches.state_of(batch, sequence)
-        history = scan_records.history(session, batch.id, sequence)
-        flags = clones.assess(history, limits, activated=state is RangeState.ACTIVATED)
-        if flags:
-            flagged.append(FlaggedStamp(batch, sequence, flags, scans, state))
-    return sorted(
-        flagged,
-        key=lambda f: (f.level is not clones.Level.WARNING, -max(x.count for x in f.flags), f.batch.id, f.sequence),
     )
 
 
@@ -281,7 +287,6 @@ def batch_scans(session: Session, batch: Batch, top: int = 10) -> BatchScans:
         .order_by(func.count(Scan.id).desc(), Scan.sequence)
         .limit(top)
     ).all()
-    secret = batch.secret
     return BatchScans(
         batch=batch,
         camera_scans=camera_scans or 0,
@@ -292,9 +297,7 @@ def batch_scans(session: Session, batch: Batch, top: int = 10) -> BatchScans:
         last_at=last_at,
         verdicts=[by_verdict[v] for v in sorted(by_verdict, key=lambda v: v.severity)],
         top=[
-            TopStamp(seq, serials.serial(batch.id, seq, secret) if secret else None, n, d, last)
-            for seq, n, d, last in top_rows
-            if seq is not None
+            TopStamp(seq, batches.serial_of(batch, seq), n, d, last) for seq, n, d, last in top_rows if seq is not None
         ],
         reports=session.scalar(select(func.count(Report.id)).where(Report.batch_id == batch.id)) or 0,
     )

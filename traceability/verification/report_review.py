@@ -15,13 +15,23 @@ from sqlalchemy.orm import Session
 
 from traceability.audit import services as audit
 from traceability.audit.models import AuditEntry
-from traceability.errors import Conflict, NotFound, ValidationError
-from traceability.stamps import serials
+from traceability.errors import Conflict, NotFound, Term, ValidationError
+from traceability.i18n import N_
+from traceability.stamps.batches import serial_of
 from traceability.verification.analytics import batches_by_id
 from traceability.verification.models import Report, ReportStatus
 
 REPORTS_PER_PAGE = 20
 HANDLED = (ReportStatus.REVIEWED, ReportStatus.DISMISSED)
+NOTE_MAX = 2000
+
+
+class ReportNotFound(NotFound):
+    """No such report, or one without the photo asked for."""
+
+
+class ReportAlreadyHandled(Conflict):
+    """The report already has the status asked for."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,9 @@ def report_status(text: str | None) -> ReportStatus | None:
     try:
         return ReportStatus(text)
     except ValueError as error:
-        raise ValidationError(f"unknown report status '{text}'", field="status") from error
+        raise ValidationError(
+            N_("unknown report status '%(status)s'"), field="status", params={"status": text}
+        ) from error
 
 
 def reports_page(
@@ -77,9 +89,7 @@ def reports_page(
     rows = []
     for report in reports:
         batch = found.get(report.batch_id) if report.batch_id is not None else None
-        serial = None
-        if batch is not None and batch.secret is not None and report.sequence is not None:
-            serial = serials.serial(batch.id, report.sequence, batch.secret)
+        serial = serial_of(batch, report.sequence) if batch is not None and report.sequence is not None else None
         rows.append(ReportRow(report, serial, notes.get(_target(report), [])))
     return ReportPage(rows, page, pages, total, status)
 
@@ -89,18 +99,18 @@ def _target(report: Report) -> str:
 
 
 def report_or_404(session: Session, report_id: int) -> Report:
-    """Return the report or raise NotFound."""
+    """Return the report or raise ReportNotFound."""
     report = session.get(Report, report_id)
     if report is None:
-        raise NotFound(f"there is no report {report_id}")
+        raise ReportNotFound(N_("there is no report %(report)s"), params={"report": report_id})
     return report
 
 
 def report_photo(session: Session, report_id: int) -> tuple[bytes, str]:
-    """Return a report's photo and its media type, or raise NotFound."""
+    """Return a report's photo and its media type, or raise ReportNotFound."""
     report = report_or_404(session, report_id)
     if report.photo is None:
-        raise NotFound(f"report {report_id} has no photo")
+        raise ReportNotFound(N_("report %(report)s has no photo"), params={"report": report_id})
     return report.photo, report.photo_type or "image/jpeg"
 
 
@@ -110,19 +120,21 @@ def _report_snapshot(report: Report) -> dict[str, Any]:
 
 def handle_report(session: Session, report: Report, status: str, note: str, *, actor: str) -> Report:
     """Mark a report reviewed (acted upon) or dismissed, with the inspector's note, in the audit log."""
-    try:
-        new_status = ReportStatus(status)
-    except ValueError as error:
-        raise ValidationError("choose reviewed or dismissed", field="status") from error
-    if new_status not in HANDLED:
-        raise ValidationError("choose reviewed or dismissed", field="status")
+    new_status = next((handled for handled in HANDLED if handled.value == status), None)
+    if new_status is None:
+        raise ValidationError(N_("choose reviewed or dismissed"), field="status")
     cleaned = note.strip()
     if not cleaned:
-        raise ValidationError("say what was done about the report", field="note")
-    if len(cleaned) > 2000:
-        raise ValidationError("the note is longer than 2,000 characters", field="note")
+        raise ValidationError(N_("say what was done about the report"), field="note")
+    if len(cleaned) > NOTE_MAX:
+        raise ValidationError(
+            N_("the note is longer than %(limit)s characters"), field="note", params={"limit": f"{NOTE_MAX:,}"}
+        )
     if report.status is new_status:
-        raise Conflict(f"report {report.id} is already {new_status.value}")
+        raise ReportAlreadyHandled(
+            N_("report %(report)s is already %(status)s"),
+            params={"report": report.id, "status": Term(new_status.value)},
+        )
     before = _report_snapshot(report)
     report.status = new_status
     session.flush()

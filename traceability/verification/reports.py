@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from traceability.errors import DomainError, ValidationError
+from traceability.i18n import N_
 from traceability.verification.models import Report
 from traceability.verification.provinces import get_province
 from traceability.verification.scans import Device
@@ -42,29 +42,33 @@ class ReportData:
 def _text(value: str, field: str, limit: int, *, required: bool) -> str | None:
     cleaned = " ".join(value.split())
     if required and not cleaned:
-        raise ValidationError("this field is required", field=field)
+        raise ValidationError(N_("this field is required"), field=field)
     if len(cleaned) > limit:
-        raise ValidationError(f"at most {limit} characters", field=field)
+        raise ValidationError(N_("at most %(limit)s characters"), field=field, params={"limit": limit})
     return cleaned or None
 
 
 def clean_photo(raw: bytes, max_bytes: int) -> bytes:
     """Return the photo re-encoded as JPEG: no EXIF (GPS, camera serial), at most PHOTO_EDGE pixels a side."""
     if len(raw) > max_bytes:
-        raise ValidationError(f"the photo is larger than {max_bytes // (1024 * 1024)} MB", field="photo")
+        raise ValidationError(
+            N_("the photo is larger than %(megabytes)s MB"),
+            field="photo",
+            params={"megabytes": max_bytes // (1024 * 1024)},
+        )
     try:
         with Image.open(io.BytesIO(raw)) as image:
             if image.format not in ("JPEG", "PNG", "WEBP", "GIF"):
-                raise ValidationError("send the photo as JPEG, PNG or WebP", field="photo")
+                raise ValidationError(N_("send the photo as JPEG, PNG or WebP"), field="photo")
             if image.width * image.height > MAX_PIXELS:
-                raise ValidationError("the photo has too many pixels", field="photo")
+                raise ValidationError(N_("the photo has too many pixels"), field="photo")
             # Shrink while decoding (JPEG's DCT scaling, then reduce()), so a large photo never sits in
             # memory at full size, let alone twice (the report form is public).
             image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))
             image.thumbnail((PHOTO_EDGE, PHOTO_EDGE), reducing_gap=2.0)
             picture = image.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
-        raise ValidationError("this file is not a photo we can read", field="photo") from error
+        raise ValidationError(N_("this file is not a photo we can read"), field="photo") from error
     output = io.BytesIO()
     picture.save(output, format="JPEG", quality=80, optimize=True)
     return output.getvalue()
@@ -88,14 +92,14 @@ def file_report(
     note = _text(data.note, "note", 1000, required=False)
     province = data.province.strip() or None
     if province is not None and get_province(province) is None:
-        raise ValidationError("choose a province from the list", field="province")
+        raise ValidationError(N_("choose a province from the list"), field="province")
     recent = session.scalar(
         select(func.count(Report.id)).where(
             Report.device == device.fingerprint, Report.created_at > at - timedelta(days=1)
         )
     )
     if (recent or 0) >= REPORTS_PER_DEVICE_PER_DAY:  # before decoding any photo: that is the costly part
-        raise TooManyReports("thank you: we already have your reports for today")
+        raise TooManyReports(N_("thank you: we already have your reports for today"))
     photo = clean_photo(data.photo, photo_max_bytes) if data.photo else None
     assert shop is not None and place is not None
     report = Report(
@@ -116,8 +120,3 @@ def file_report(
     session.add(report)
     session.flush()
     return report
-
-
-def recent_reports(session: Session, limit: int = 100) -> Sequence[Report]:
-    """Return the newest reports first (for inspectors)."""
-    return session.scalars(select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)).all()

@@ -21,8 +21,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from traceability.errors import ValidationError
+from traceability.i18n import N_
 from traceability.verification.clones import ScanFact
 from traceability.verification.models import Channel, Scan
+from traceability.verification.provinces import get_province
 from traceability.verification.verdicts import Verdict
 
 DEVICE_HEX = 32  # 128 bits: collisions between two real devices are out of the question
@@ -157,9 +160,19 @@ def summary(session: Session, batch_id: int, sequence: int) -> ScanSummary:
     return ScanSummary(count, first[0], first[1])
 
 
-def scan_for_place(session: Session, scan_id: int, device: Device) -> Scan | None:
-    """Return a scan this device made in this salt period and that has no place yet, or None."""
+def own_scan(session: Session, scan_id: int, device: Device) -> Scan | None:
+    """Return the scan if this device made it in this salt period, or None."""
     scan = session.get(Scan, scan_id)
     if scan is None or scan.device != device.fingerprint or scan.salt_period != device.period:
         return None
-    return scan if scan.province_code is None else None
+    return scan
+
+
+def tell_province(scan: Scan | None, province: str) -> None:
+    """Record the province a shopper chose to tell on their own scan (kept if one was told already)."""
+    if get_province(province) is None:
+        raise ValidationError(N_("choose a province from the list"), field="province")
+    if scan is None:
+        raise ValidationError(N_("this form has expired: scan the code again"), field="ref")
+    if scan.province_code is None:
+        scan.province_code = province

@@ -11,13 +11,15 @@ from sqlalchemy.orm import Session
 
 from traceability.config import normalise_base_url
 from traceability.errors import NotFound, ValidationError
+from traceability.i18n import N_
 from traceability.registry import certification_rules
 from traceability.registry.models import Certification, Product
 from traceability.registry.services import current_certification
 from traceability.stamps import serials
-from traceability.stamps.batches import state_of
+from traceability.stamps.batches import serial_of
 from traceability.stamps.keys import keyring, trusted_key
 from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState, SigningKey
+from traceability.stamps.ranges import state_of
 from traceability.verification import clones, scans
 from traceability.verification.models import Channel, Scan
 from traceability.verification.verdicts import Outcome, Verdict, check_offline
@@ -60,9 +62,9 @@ class Verification:
     @property
     def serial(self) -> str | None:
         """Return the printed serial of an issued stamp."""
-        if self.batch is None or self.batch.secret is None or self.sequence is None:
+        if self.batch is None or self.sequence is None:
             return None
-        return serials.serial(self.batch.id, self.sequence, self.batch.secret)
+        return serial_of(self.batch, self.sequence)
 
     @property
     def verdict(self) -> Verdict:
@@ -105,7 +107,7 @@ def verify_serial(session: Session, text: str, today: date) -> Verification:
     try:
         batch_id, sequence, check = serials.parse_serial(text)
     except ValueError as error:
-        raise ValidationError(str(error), field="serial") from error
+        raise ValidationError(serials.SERIAL_FORMAT, field="serial") from error
     batch = session.get(Batch, batch_id) if batch_id < 2**32 else None
     if (
         batch is None
@@ -114,7 +116,7 @@ def verify_serial(session: Session, text: str, today: date) -> Verification:
         or not 0 <= sequence < batch.quantity
         or serials.check_code(batch.secret, sequence) != check
     ):
-        raise SerialNotFound("no stamp has this serial: check each character against the label")
+        raise SerialNotFound(N_("no stamp has this serial: check each character against the label"))
     outcome = Outcome()
     key = batch.key_id and session.get(SigningKey, batch.key_id)
     if key and key.status is KeyStatus.COMPROMISED and not trusted_key(key).trusts_batch(batch.id):
@@ -192,7 +194,7 @@ def verify_and_assess(
 def _registry_findings(
     outcome: Outcome, batch: Batch, sequence: int, today: date
 ) -> tuple[Batch, Product, Certification | None, RangeState | None]:
-    state = state_of(batch, sequence)
+    state = state_of(batch.ranges, sequence)
     if batch.status is BatchStatus.REVOKED:
         # The reason given is staff-only: it may name people, shops or suspicions.
         outcome.add(Verdict.REVOKED, "the whole batch was withdrawn by the programme office")

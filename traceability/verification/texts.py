@@ -8,6 +8,7 @@ from typing import Any
 
 import flask_babel
 
+from traceability import labels
 from traceability.registry import certification_rules
 from traceability.registry.models import CertificationStatus, ProducerType
 from traceability.stamps.models import BatchStatus, RangeState
@@ -172,24 +173,10 @@ def flag_text(flag: CloneFlag) -> str:
 
 
 def producer_type(value: ProducerType) -> str:
-    """Return the name of a type of producer."""
-    return {
-        ProducerType.COOPERATIVE: _("Cooperative"),
-        ProducerType.COOPERATIVE_GROUP: _("Cooperative group"),
-        ProducerType.ENTERPRISE: _("Small or medium enterprise"),
-        ProducerType.FARM: _("Farm"),
-        ProducerType.HOUSEHOLD: _("Registered household business"),
-        ProducerType.ASSOCIATION: _("Association"),
-        ProducerType.OPERATING_CENTRE: _("Operating centre"),
-    }[value]
+    """Return the name of a type of producer (the office's name for it too: traceability/labels.py)."""
+    return labels.label(value)
 
 
 def certification_status(value: CertificationStatus) -> str:
-    """Return the name of a certification status."""
-    return {
-        CertificationStatus.RECOGNIZED: _("recognised"),
-        CertificationStatus.EXPIRED: _("expired"),
-        CertificationStatus.IN_REEVALUATION: _("in re-evaluation"),
-        CertificationStatus.REVOKED: _("revoked"),
-        CertificationStatus.SUPERSEDED: _("superseded"),
-    }[value]
+    """Return the name of a certification status (the office's name for it too: traceability/labels.py)."""
+    return labels.label(value)

@@ -8,7 +8,6 @@ signature over one can never pass as the other, nor as a stamp.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from traceability.stamps.signing import KeyRing
+from traceability.errors import DomainError, Term
+from traceability.i18n import N_
+from traceability.stamps.signing import KeyRing, b64url_decode, b64url_encode
 from traceability.verification.verdicts import Outcome, Verdict
 
 TRUST_LIST_CONTEXT = b"OCOP-TRUSTLIST-v1"
@@ -27,21 +28,15 @@ TRUST_LIST_TYPE = "ocop-trust-list"
 REVOCATIONS_TYPE = "ocop-revocations"
 
 
-class SignedDocumentError(ValueError):
+class SignedDocumentError(DomainError):
     """A signed document that cannot be trusted: bad shape, bad signature, unknown key or stale."""
+
+    code = "untrusted_document"
 
 
 def canonical_json(value: Any) -> bytes:
     """Return the canonical bytes of a JSON value (what the signature covers)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def timestamp(at: datetime) -> str:
@@ -51,13 +46,15 @@ def timestamp(at: datetime) -> str:
 
 def _parse_time(text: Any, name: str) -> datetime:
     if not isinstance(text, str):
-        raise SignedDocumentError(f"'{name}' must be a time")
+        raise SignedDocumentError(N_("'%(name)s' must be a time"), params={"name": name})
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as error:
-        raise SignedDocumentError(f"'{name}' is not an ISO 8601 time: {text!r}") from error
+        raise SignedDocumentError(
+            N_("'%(name)s' is not an ISO 8601 time: %(text)s"), params={"name": name, "text": repr(text)}
+        ) from error
     if value.tzinfo is None:
-        raise SignedDocumentError(f"'{name}' has no time zone")
+        raise SignedDocumentError(N_("'%(name)s' has no time zone"), params={"name": name})
     return value
 
 
@@ -66,31 +63,39 @@ def sign_document(
 ) -> dict[str, Any]:
     """Wrap a payload with its signature."""
     signature = private_key.sign(context + canonical_json(payload))
-    return {"payload": dict(payload), "signature": {"kid": str(key_id), "alg": "EdDSA", "sig": _b64url(signature)}}
+    return {
+        "payload": dict(payload),
+        "signature": {"kid": str(key_id), "alg": "EdDSA", "sig": b64url_encode(signature)},
+    }
 
 
 def open_document(document: Any, ring: KeyRing, context: bytes, expected_type: str) -> dict[str, Any]:
     """Check a signed document against trusted publication keys and return its payload; raise
     SignedDocumentError (a document signed by a stamp key is refused)."""
-    if not isinstance(document, Mapping):
-        raise SignedDocumentError("a signed document is a JSON object with 'payload' and 'signature'")
-    payload, signature = document.get("payload"), document.get("signature")
+    payload = document.get("payload") if isinstance(document, Mapping) else None
+    signature = document.get("signature") if isinstance(document, Mapping) else None
     if not isinstance(payload, Mapping) or not isinstance(signature, Mapping):
-        raise SignedDocumentError("a signed document is a JSON object with 'payload' and 'signature'")
+        raise SignedDocumentError(N_("a signed document is a JSON object with 'payload' and 'signature'"))
     if payload.get("type") != expected_type:
-        raise SignedDocumentError(f"this is not an {expected_type} document (type {payload.get('type')!r})")
+        raise SignedDocumentError(
+            N_("this is not an %(expected)s document (type %(found)s)"),
+            params={"expected": expected_type, "found": repr(payload.get("type"))},
+        )
     kid = str(signature.get("kid", ""))
     key = ring.get(int(kid)) if kid.isdigit() else None
     if key is None:
-        raise SignedDocumentError(f"signed by key {kid!r}, which is not a trusted key")
+        raise SignedDocumentError(N_("signed by key %(kid)s, which is not a trusted key"), params={"kid": repr(kid)})
     if key.purpose != "publication":
-        raise SignedDocumentError(f"signed by key {kid}, which is a {key.purpose} key, not a publication key")
+        raise SignedDocumentError(
+            N_("signed by key %(kid)s, which is a %(purpose)s key, not a publication key"),
+            params={"kid": kid, "purpose": Term(key.purpose)},
+        )
     if key.status == "compromised":
-        raise SignedDocumentError(f"signed by key {kid}, which is marked compromised")
+        raise SignedDocumentError(N_("signed by key %(kid)s, which is marked compromised"), params={"kid": kid})
     try:
-        key.public_key.verify(_b64url_decode(str(signature.get("sig", ""))), context + canonical_json(payload))
+        key.public_key.verify(b64url_decode(str(signature.get("sig", ""))), context + canonical_json(payload))
     except (InvalidSignature, ValueError) as error:
-        raise SignedDocumentError("the signature does not verify: the document was altered or forged") from error
+        raise SignedDocumentError(N_("the signature does not verify: the document was altered or forged")) from error
     return dict(payload)
 
 
@@ -155,7 +160,7 @@ def revocations_payload(
 
 def _int(value: Any, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SignedDocumentError(f"{what} must be a non-negative integer")
+        raise SignedDocumentError(N_("%(what)s must be a non-negative integer"), params={"what": what})
     return value
 
 
@@ -187,9 +192,9 @@ def read_revocations(payload: Mapping[str, Any]) -> Revocations:
             not_activated=not_activated,
         )
     except (KeyError, TypeError, ValueError) as error:
-        if isinstance(error, SignedDocumentError):
-            raise
-        raise SignedDocumentError(f"the revocation bundle is malformed: {error}") from error
+        raise SignedDocumentError(
+            N_("the revocation bundle is malformed: %(error)s"), params={"error": str(error)}
+        ) from error
 
 
 def apply_revocations(outcome: Outcome, revocations: Revocations) -> Outcome:

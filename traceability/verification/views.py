@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from traceability import clock
 from traceability.db import get_session, transaction, utcnow
 from traceability.errors import DomainError, ValidationError
+from traceability.i18n import N_
 from traceability.registry.certification_rules import effective_status
 from traceability.registry.classification import get_product_set
 from traceability.registry.places import current_province
@@ -98,11 +99,7 @@ def _own_scan(ref: str | None) -> Scan | None:
         scan_id = _serializer().loads(ref, max_age=SCAN_REF_MAX_AGE)
     except BadSignature:
         return None
-    device = _device()
-    scan = get_session().get(Scan, int(scan_id))
-    if scan is None or scan.device != device.fingerprint or scan.salt_period != device.period:
-        return None
-    return scan
+    return scans.own_scan(get_session(), int(scan_id), _device())
 
 
 def _page(result: Verification, code: str, *, status: int = 200, **extra: Any) -> ResponseReturnValue:
@@ -179,16 +176,9 @@ def serial_page() -> ResponseReturnValue:
 @place_limit
 def place() -> ResponseReturnValue:
     """Record the province a shopper chose to tell, on the scan they just made."""
-    scan = _own_scan(request.form.get("ref"))
     code = request.form.get("code", "")
-    province = request.form.get("province", "")
-    if province not in PROVINCES:
-        raise ValidationError("choose a province from the list", field="province")
-    if scan is None:
-        raise ValidationError("this form has expired: scan the code again", field="ref")
     with transaction():
-        if scan.province_code is None:
-            scan.province_code = province
+        scans.tell_province(_own_scan(request.form.get("ref")), request.form.get("province", ""))
     return redirect(url_for("verification.stamp_page", token=code, seen=request.form.get("ref"), placed=1) + "#scans")
 
 
@@ -248,7 +238,7 @@ report.max_content_length = lambda config: int(config["REPORT_PHOTO_MAX_BYTES"])
 def verify_api() -> ResponseReturnValue:
     code = request.args.get("code", "").strip()
     if not code.strip():
-        raise ValidationError("give the stamp code as ?code=<URL or token>", field="code")
+        raise ValidationError(N_("give the stamp code as ?code=<URL or token>"), field="code")
     record = ScanContext(Channel.API, _device(), utcnow())
     with transaction() as session:
         result = verify_and_assess(session, code, clock.today(), _thresholds(), record, _prefixes())

@@ -1,0 +1,301 @@
+"""Measure the web service under load: gunicorn with the shipped config on PostgreSQL, driven by wrk.
+
+    .venv/bin/python benchmarks/load.py --database-url postgresql://root@127.0.0.1/bench_load
+        [--stamps 1000] [--duration 15] [--connections 20] [--workers N] [--fresh]
+
+Prepares N distinct activated stamps through the CLI (`traceability init`, `demo`, `batch issue --activate
+--csv`), starts gunicorn (deploy/gunicorn.conf.py; WEB_CONCURRENCY from --workers, else the config's
+2 x cores + 1) on a free loopback port with rate limits off, and runs wrk over three paths in one run: the bare
+route (/healthz: every hook of the web layer, no database), the page a stamp opens (/v/<token>) and the API
+(/api/v1/verify?code=<url>). wrk's Lua script walks the distinct stamps, so no two requests of a thread in a
+row ask for the same one. Prints req/s, p50, p99, errors and the ratio to the bare route for each path, and
+the scan rows written against the requests answered (every answered verification must be recorded).
+
+The database must be one you name for this (createdb bench_load): it gains registry rows, stamps and scans;
+--fresh empties it first (DROP SCHEMA public CASCADE). Its keys are kept in --keys-dir between runs. wrk is Debian's package: apt-get install wrk.
+Requests go to 127.0.0.1 only, for a bounded time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+# The app gunicorn serves: the real factory with rate limits off, which no environment variable can say.
+SERVED_APP = "benchmarks.load:serving_app()"
+MAX_DURATION, MAX_CONNECTIONS, MAX_STAMPS = 600, 1_000, 100_000
+MARKER = "LOAD-RESULT "
+
+# Each wrk thread reads the paths and starts at its own offset, then walks them in order.
+WRK_SCRIPT = """
+local paths, index = {}, 0
+local threads = 0
+setup = function(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+init = function(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  index = (tonumber(offset) or 0) * 7919
+end
+request = function()
+  index = index + 1
+  return wrk.format("GET", paths[index % #paths + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '%s{"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, ' ..
+    '"timeout": %d, "p50_us": %d, "p99_us": %d}\\n', "MARKER", summary.requests, summary.duration,
+    e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50), latency:percentile(99)))
+end
+""".replace("MARKER", MARKER)
+
+
+def serving_app() -> Any:
+    """Return the app gunicorn serves here: settings from the environment, rate limits off."""
+    from traceability import create_app
+
+    return create_app({"RATELIMIT_ENABLED": False})
+
+
+def _bounded(low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _cli(environment: dict[str, str], *args: str) -> str:
+    command = [sys.executable, "-c", "from traceability.cli import main; main()", *args]
+    done = subprocess.run(command, env=environment, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"traceability {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def prepare_stamps(environment: dict[str, str], count: int, csv: Path) -> list[str]:
+    """Initialise the database and issue `count` activated stamps; return their URLs."""
+    _cli(environment, "init")
+    _cli(environment, "demo")
+    products = [json.loads(line) for line in _cli(environment, "products", "--json").splitlines()]
+    product = next(p["code"] for p in products if p["certified"])
+    _cli(environment, "batch", "issue", "--product", product, "--quantity", str(count), "--activate", "--lot",
+         "LOAD", "--csv", str(csv))  # fmt: skip
+    return [line.split(",")[1] for line in csv.read_text().splitlines()[1:]]
+
+
+def scan_rows(database_url: str) -> int:
+    """Return the number of rows in the scans table."""
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        rows = int(connection.execute(text("SELECT count(*) FROM scans")).scalar_one())
+    engine.dispose()
+    return rows
+
+
+def reset_schema(database_url: str) -> None:
+    """Empty the database (every table of the public schema)."""
+    from sqlalchemy import text
+
+    from traceability.db import make_engine
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _get(url: str) -> int:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never goes to a proxy
+    try:
+        with opener.open(url, timeout=5) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def start_server(environment: dict[str, str], base: str, log: Path) -> subprocess.Popen[bytes]:
+    """Start gunicorn with the shipped config and wait until /readyz says ready."""
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), SERVED_APP],
+            env=environment,
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn exited with {process.returncode}; see {log}")
+        try:
+            if _get(base + "/readyz") == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    sys.exit(f"gunicorn was not ready within 60 s; see {log}")
+
+
+def run_wrk(base: str, paths_file: Path, script: Path, duration: int, connections: int) -> dict[str, Any]:
+    """Run wrk over the paths in paths_file and return its summary."""
+    threads = min(connections, os.cpu_count() or 1)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script),
+               base, "--", str(paths_file)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=duration + 60)
+    for line in done.stdout.splitlines():
+        if line.startswith(MARKER):
+            result: dict[str, Any] = json.loads(line.removeprefix(MARKER))
+            return result
+    sys.exit(f"wrk gave no summary (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+def answered(log: Path, offset: int) -> int:
+    """Return how many requests the server answered 2xx, from its access log past offset (one JSON a line)."""
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        lines = [json.loads(line) for line in handle if line.startswith(b"{")]
+    return sum(1 for line in lines if line.get("logger") == "gunicorn.access" and 200 <= line["status"] < 300)
+
+
+def measure(name: str, paths: list[str], workdir: Path, options: argparse.Namespace, base: str) -> dict[str, Any]:
+    """Run one path under load; return wrk's figures, the answers the server logged and the scan rows written."""
+    paths_file = workdir / f"{len(list(workdir.glob('*.paths')))}.paths"
+    paths_file.write_text("\n".join(paths) + "\n")
+    log = workdir / "gunicorn.log"
+    before, offset = scan_rows(options.database_url), log.stat().st_size
+    result = run_wrk(base, paths_file, workdir / "walk.lua", options.duration, options.connections)
+    time.sleep(1)  # requests in flight as wrk stopped are still being answered
+    result["scans"] = scan_rows(options.database_url) - before
+    result["served"] = answered(log, offset)
+    errors = sum(result[kind] for kind in ("connect", "read", "write", "status", "timeout"))
+    result.update(name=name, errors=errors)
+    result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    """Print path, req/s, p50, p99, errors, ratio to the bare route, and scan rows against answers."""
+    bare = results[0]["rate"]
+    print(f"{'path':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6} {'answered':>9} "
+          f"{'scan rows':>9}")  # fmt: skip
+    for row in results:
+        scans = f"{row['scans']:>9,}" if row is not results[0] else f"{'-':>9}"
+        print(
+            f"{row['name']:<22} {row['rate']:>8,.0f} {row['p50_us'] / 1000:>8.1f} {row['p99_us'] / 1000:>8.1f} "
+            f"{row['errors']:>7,} {row['rate'] / bare:>6.2f} {row['served']:>9,} {scans}"
+        )
+    print("answered: 2xx lines in the server's access log; scan rows: rows the scans table gained meanwhile")
+    for row in results[1:]:
+        if row["scans"] != row["served"]:
+            print(f"!! {row['name']}: {row['served']:,} answered but {row['scans']:,} scan rows written")
+
+
+def parse_arguments() -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True, help="a PostgreSQL database for this benchmark")
+    parser.add_argument("--stamps", type=_bounded(1, MAX_STAMPS), default=1_000)
+    parser.add_argument("--duration", type=_bounded(1, MAX_DURATION), default=15, help="seconds per path")
+    parser.add_argument("--connections", type=_bounded(1, MAX_CONNECTIONS), default=20)
+    parser.add_argument("--workers", type=_bounded(1, 64), default=None, help="WEB_CONCURRENCY (default 2 x cores + 1)")
+    parser.add_argument("--fresh", action="store_true", help="empty the database first (DROP SCHEMA public)")
+    parser.add_argument("--keys-dir", type=Path, default=ROOT / "instance" / "load-keys",
+                        help="the signing keys of the benchmark's database, kept between runs (default %(default)s)")  # fmt: skip
+    options = parser.parse_args()
+    if not options.database_url.startswith(("postgresql://", "postgresql+psycopg://")):
+        parser.error("--database-url must be a PostgreSQL URL (the benchmark measures production's database)")
+    options.database_url = options.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return options
+
+
+def main() -> None:
+    """Prepare stamps, serve them with gunicorn, load three paths with wrk, and print the table."""
+    options = parse_arguments()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    if options.fresh:
+        reset_schema(options.database_url)
+    workdir = Path(tempfile.mkdtemp(prefix="ocop-load-"))
+    options.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (workdir / "config.toml").write_text("")  # the repository's instance/config.toml must not apply
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = {
+        **os.environ,
+        "TRACEABILITY_ENV": "development",  # production refuses plain http and in-memory rate-limit storage
+        "TRACEABILITY_CONFIG": str(workdir / "config.toml"),
+        "DATABASE_URL": options.database_url,
+        "KEYS_DIR": str(options.keys_dir),
+        "PRINT_DIR": str(workdir / "prints"),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "PUBLIC_BASE_URL": base,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "LOG_FORMAT": "json",
+    }
+    if options.workers:
+        environment["WEB_CONCURRENCY"] = str(options.workers)
+    started = time.perf_counter()
+    urls = prepare_stamps(environment, options.stamps, workdir / "stamps.csv")
+    print(f"prepared {len(urls):,} activated stamps in {time.perf_counter() - started:.1f} s")
+    (workdir / "walk.lua").write_text(WRK_SCRIPT)
+    server = start_server(environment, base, workdir / "gunicorn.log")
+    workers = options.workers or 2 * (os.cpu_count() or 1) + 1
+    load_before = os.getloadavg()
+    try:
+        results = [
+            measure("bare /healthz", ["/healthz"], workdir, options, base),
+            measure("page /v/<token>", [urlsplit(url).path for url in urls], workdir, options, base),
+            measure("api /api/v1/verify", [f"/api/v1/verify?code={quote(url, safe='')}" for url in urls], workdir,
+                    options, base),  # fmt: skip
+        ]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    load_after = os.getloadavg()
+    host = urlsplit(options.database_url).hostname
+    print(
+        f"gunicorn sync x {workers} workers, {options.connections} connections, {options.duration} s per path, "
+        f"{len(urls):,} distinct stamps, PostgreSQL on {host}, {os.cpu_count()} cores"
+    )
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); python {sys.version.split()[0]}")
+    print_table(results)
+    print(f"server log: {workdir / 'gunicorn.log'}")
+
+
+if __name__ == "__main__":
+    main()
