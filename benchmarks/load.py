@@ -12,7 +12,8 @@ row ask for the same one. Prints req/s, p50, p99, errors and the ratio to the ba
 the scan rows written against the requests answered (every answered verification must be recorded).
 
 The database must be one you name for this (createdb bench_load): it gains registry rows, stamps and scans;
---fresh empties it first (DROP SCHEMA public CASCADE). Its keys are kept in --keys-dir between runs. wrk is Debian's package: apt-get install wrk.
+--fresh empties it first (DROP SCHEMA public CASCADE). Its keys are kept in --keys-dir between runs.
+wrk is Debian's package: apt-get install wrk.
 Requests go to 127.0.0.1 only, for a bounded time.
 """
 
@@ -107,8 +108,8 @@ def prepare_stamps(environment: dict[str, str], count: int, csv: Path) -> list[s
     _cli(environment, "demo")
     products = [json.loads(line) for line in _cli(environment, "products", "--json").splitlines()]
     product = next(p["code"] for p in products if p["certified"])
-    _cli(environment, "batch", "issue", "--product", product, "--quantity", str(count), "--activate", "--lot",
-         "LOAD", "--csv", str(csv))  # fmt: skip
+    batch = ["batch", "issue", "--product", product, "--quantity", str(count), "--activate", "--lot", "LOAD"]
+    _cli(environment, *batch, "--csv", str(csv))
     return [line.split(",")[1] for line in csv.read_text().splitlines()[1:]]
 
 
@@ -174,8 +175,8 @@ def start_server(environment: dict[str, str], base: str, log: Path) -> subproces
 def run_wrk(base: str, paths_file: Path, script: Path, duration: int, connections: int) -> dict[str, Any]:
     """Run wrk over the paths in paths_file and return its summary."""
     threads = min(connections, os.cpu_count() or 1)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script),
-               base, "--", str(paths_file)]  # fmt: skip
+    load = [f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s"]
+    command = ["wrk", *load, "-s", str(script), base, "--", str(paths_file)]
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=duration + 60)
     for line in done.stdout.splitlines():
         if line.startswith(MARKER):
@@ -211,8 +212,10 @@ def measure(name: str, paths: list[str], workdir: Path, options: argparse.Namesp
 def print_table(results: list[dict[str, Any]]) -> None:
     """Print path, req/s, p50, p99, errors, ratio to the bare route, and scan rows against answers."""
     bare = results[0]["rate"]
-    print(f"{'path':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6} {'answered':>9} "
-          f"{'scan rows':>9}")  # fmt: skip
+    print(
+        f"{'path':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6} {'answered':>9} "
+        f"{'scan rows':>9}"
+    )
     for row in results:
         scans = f"{row['scans']:>9,}" if row is not results[0] else f"{'-':>9}"
         print(
@@ -234,8 +237,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=_bounded(1, MAX_CONNECTIONS), default=20)
     parser.add_argument("--workers", type=_bounded(1, 64), default=None, help="WEB_CONCURRENCY (default 2 x cores + 1)")
     parser.add_argument("--fresh", action="store_true", help="empty the database first (DROP SCHEMA public)")
-    parser.add_argument("--keys-dir", type=Path, default=ROOT / "instance" / "load-keys",
-                        help="the signing keys of the benchmark's database, kept between runs (default %(default)s)")  # fmt: skip
+    parser.add_argument(
+        "--keys-dir", type=Path, default=ROOT / "instance" / "load-keys", help="the database's keys, kept between runs"
+    )
     options = parser.parse_args()
     if not options.database_url.startswith(("postgresql://", "postgresql+psycopg://")):
         parser.error("--database-url must be a PostgreSQL URL (the benchmark measures production's database)")
@@ -276,12 +280,12 @@ def main() -> None:
     server = start_server(environment, base, workdir / "gunicorn.log")
     workers = options.workers or 2 * (os.cpu_count() or 1) + 1
     load_before = os.getloadavg()
+    common = (workdir, options, base)
     try:
         results = [
-            measure("bare /healthz", ["/healthz"], workdir, options, base),
-            measure("page /v/<token>", [urlsplit(url).path for url in urls], workdir, options, base),
-            measure("api /api/v1/verify", [f"/api/v1/verify?code={quote(url, safe='')}" for url in urls], workdir,
-                    options, base),  # fmt: skip
+            measure("bare /healthz", ["/healthz"], *common),
+            measure("page /v/<token>", [urlsplit(url).path for url in urls], *common),
+            measure("api /api/v1/verify", [f"/api/v1/verify?code={quote(url, safe='')}" for url in urls], *common),
         ]
     finally:
         server.send_signal(signal.SIGTERM)
@@ -292,7 +296,7 @@ def main() -> None:
         f"gunicorn sync x {workers} workers, {options.connections} connections, {options.duration} s per path, "
         f"{len(urls):,} distinct stamps, PostgreSQL on {host}, {os.cpu_count()} cores"
     )
-    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); python {sys.version.split()[0]}")
+    print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}; python {sys.version[:6]}")
     print_table(results)
     print(f"server log: {workdir / 'gunicorn.log'}")
 

@@ -88,7 +88,7 @@ def photograph(label: NDArray[np.float64], px_per_mm: float, defocus: float, rng
     image = Image.fromarray(label.astype(np.uint8))
     width, height = image.size
     skew = [rng.uniform(-SKEW, SKEW) * width for _ in range(8)]
-    corners = [(0, 0), (width, 0), (width, height), (0, height)]
+    corners = [(0, 0), (0, height), (width, height), (width, 0)]  # PIL's QUAD order: NW, SW, SE, NE
     moved = [(x + skew[2 * i], y + skew[2 * i + 1]) for i, (x, y) in enumerate(corners)]
     image = image.rotate(rng.uniform(-TILT_DEGREES, TILT_DEGREES), resample=Image.Resampling.BICUBIC, fillcolor=PRODUCT)
     image = image.transform(

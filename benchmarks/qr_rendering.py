@@ -35,16 +35,19 @@ VARIANTS = (("vector", 1), ("vector", 6), ("image", None), ("mask", None))
 
 
 def measure(layout_name: str, drawing: str, level: int | None, count: int) -> tuple[float, bytes]:
-    """Return the seconds write_pdf takes in one process and the PDF."""
+    """Return the seconds write_pdf takes in one process (best of three) and the PDF."""
     layout = resolve_layout(layout_name)
     stamps = synthetic_stamps(count, seed=7)
     qrdraw.VECTOR_LEVEL = level or qrdraw.VECTOR_LEVEL
     fonts = find_fonts()
     write_pdf(stamps[:48], io.BytesIO(), layout=layout, fonts=fonts, batch_label="B", workers=1, drawing=drawing)
-    out = io.BytesIO()
-    started = time.perf_counter()
-    write_pdf(stamps, out, layout=layout, fonts=fonts, batch_label="B", workers=1, drawing=drawing)
-    return time.perf_counter() - started, out.getvalue()
+    best = float("inf")
+    for _ in range(3):  # the best of three: the machine may be busy
+        out = io.BytesIO()
+        started = time.perf_counter()
+        write_pdf(stamps, out, layout=layout, fonts=fonts, batch_label="B", workers=1, drawing=drawing)
+        best = min(best, time.perf_counter() - started)
+    return best, out.getvalue()
 
 
 def fidelity(layout_name: str, pdf: bytes, renderer: str, factor: int) -> tuple[int, int, int]:

@@ -21,8 +21,10 @@ from werkzeug.test import TestResponse
 
 from traceability import create_app
 from traceability.db import make_engine
+from traceability.ledger import ddl as ledger_ddl
 from traceability.models import Base
 from traceability.schema import upgrade_database
+from traceability.verification import claim_triggers
 
 BASE_URL = "https://ocop.example.vn"
 
@@ -58,9 +60,22 @@ def _wipe(url: str) -> None:
         if engine.dialect.name == "postgresql":
             connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            # The ledger's triggers refuse DELETE (TRUNCATE above fires none): lift them for the wipe only.
+            for statement in ledger_ddl.drop_statements("sqlite") + claim_triggers.drop_statements("sqlite"):
+                connection.execute(text(statement))
             for table in tables:
                 connection.execute(text(f'DELETE FROM "{table}"'))
+            for statement in ledger_ddl.create_statements("sqlite") + claim_triggers.create_statements("sqlite"):
+                connection.execute(text(statement))
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def no_instance_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a developer's instance/config.toml out of the tests: point the app at an empty one."""
+    empty = tmp_path_factory.getbasetemp() / "empty-config.toml"
+    empty.touch()
+    monkeypatch.setenv("TRACEABILITY_CONFIG", str(empty))
 
 
 @pytest.fixture
@@ -185,23 +200,33 @@ def store(app: Flask) -> Any:
 
 @pytest.fixture
 def signing_key(session: Session, store: Any) -> Any:
-    """Create and commit an active signing key."""
-    from traceability.stamps.keys import generate_key
+    """Create and commit an active stamp key and, as `traceability init` does, a publication key after it.
 
-    key = generate_key(session, store)
-    session.commit()
-    return key
-
-
-@pytest.fixture
-def publication_key(session: Session, store: Any, signing_key: Any) -> Any:
-    """Create and commit an active publication key (after the stamp key, as `traceability init` does)."""
+    Issuing a batch needs both: the publication key signs the ledger checkpoint written with the batch.
+    """
     from traceability.stamps.keys import generate_key
     from traceability.stamps.models import KeyPurpose
 
-    key = generate_key(session, store, purpose=KeyPurpose.PUBLICATION)
+    key = generate_key(session, store)
+    generate_key(session, store, purpose=KeyPurpose.PUBLICATION)
     session.commit()
     return key
+
+
+def retire_publication_key(session: Session) -> None:
+    """Retire the active publication key and commit: for tests of what happens without one."""
+    from traceability.stamps.keys import active_publication_key, retire_key
+
+    retire_key(session, active_publication_key(session).id, actor="test")
+    session.commit()
+
+
+@pytest.fixture
+def publication_key(session: Session, signing_key: Any) -> Any:
+    """Return the active publication key that the signing_key fixture created."""
+    from traceability.stamps.keys import active_publication_key
+
+    return active_publication_key(session)
 
 
 class Factory:

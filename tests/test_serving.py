@@ -132,6 +132,7 @@ def test_the_text_access_line_names_no_address_agent_referrer_or_query(monkeypat
     assert not {"%(h)s", "%(a)s", "%(f)s", "%(q)s", "%(r)s"} & set(re.findall(r"%\([a-zA-Z]\)s", line))
     assert "%(U)s" in line and "%({x-request-id}o)s" in line
 
+
 STARTUP_SECONDS = 60
 GRACEFUL_SECONDS = 30  # deploy/gunicorn.conf.py's graceful_timeout
 
@@ -194,9 +195,9 @@ def served_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[di
     products = [json.loads(line) for line in runner.invoke(args=["products", "--json"]).output.splitlines()]
     product = next(p["code"] for p in products if p["certified"])
     csv = tmp_path / "stamps.csv"
-    issued = runner.invoke(args=["batch", "issue", "--product", product, "--quantity", "3", "--activate"] + [
-        "--csv", str(csv)
-    ])
+    issued = runner.invoke(
+        args=["batch", "issue", "--product", product, "--quantity", "3", "--activate", "--csv", str(csv)]
+    )
     assert issued.exit_code == 0, issued.output
     app.extensions["db_engine"].dispose()
     stamp_url = csv.read_text().splitlines()[1].split(",")[1]

@@ -14,6 +14,7 @@ from traceability.accounts.commands import users_group
 from traceability.console import echo_json, fail
 from traceability.db import transaction
 from traceability.errors import DomainError
+from traceability.ledger.commands import ledger_group
 from traceability.printing.commands import print_command
 from traceability.stamps.commands import batch_group, keys_group
 from traceability.verification.commands import verify_command
@@ -160,6 +161,7 @@ def init_app(app: Flask) -> None:
         producers_command,
         batch_group,
         keys_group,
+        ledger_group,
         verify_command,
         users_group,
     ):

@@ -95,11 +95,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_SERIAL", "10 per minute;60 per hour", "typed-serial look-ups per client", kind="limit"),
     Setting("RATELIMIT_REPORT", "3 per hour;10 per day", "reports of a suspicious stamp per client", kind="limit"),
     Setting("RATELIMIT_PLACE", "10 per hour", "answers to the province question per client", kind="limit"),
+    Setting("RATELIMIT_CLAIM", "5 per minute;20 per day", "scratch-off codes typed per client", kind="limit"),
+    Setting("SCRATCH_FAILURES_PER_DAY", 10, "wrong scratch-off codes one stamp accepts in 24 hours before it "
+            "refuses every attempt until the next day", minimum=1),
     Setting("LOGIN_RATE_LIMIT", "20 per minute", "login attempts per client", kind="limit"),
     Setting("SCAN_SALT_SECRET", None, "secret for the rotating salt of scan fingerprints",
             shown="derived from `SECRET_KEY`"),
     Setting("SCAN_SALT_DAYS", 7, "days one fingerprint salt lasts (scans compare only within one period)", minimum=1),
-    # Clone flags: a notice, then a warning; only a warning makes the verdict "suspicious".
+    # Clone flags, evidence for inspectors (never the public verdict): a notice, then a stronger warning.
     Setting("CLONE_DEVICES_NOTICE", 4, "devices scanning one stamp for a clone notice", minimum=1),
     Setting("CLONE_DEVICES_WARNING", 10, "devices scanning one stamp for a clone warning", minimum=1),
     Setting("CLONE_PROVINCES_NOTICE", 2, "provinces one stamp is scanned in for a notice", minimum=1),
@@ -114,8 +117,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CLONE_TYPED_SERIAL_WARNING", 4, "networks typing one stamp's serial for a warning", minimum=1),
     Setting("REVOCATIONS_MAX_AGE_SECONDS", 2 * 24 * 3600, "lifetime of the signed revocation bundle; offline "
             "checks call an older one stale", minimum=1),
+    Setting("LEDGER_ORIGIN", None, "origin line of the batch ledger's checkpoints and name of its key; fixed by "
+            "the ledger's first entry (verifiers pin it)", shown="`<host of PUBLIC_BASE_URL>/ocop-ledger`"),
     Setting("REPORT_PHOTO_MAX_BYTES", 5 * 1024 * 1024, "largest photo a report may carry", minimum=1),
     Setting("MAX_BATCH_QUANTITY", 100_000, "most stamps in one batch", minimum=1),
+    Setting("MAX_PENDING_REQUESTS", 5, "batch requests one producer may have waiting for a decision", minimum=1),
     # domain.md: a certificate lasts 36 months; re-evaluation is filed 180-120 days before expiry.
     Setting("CERTIFICATE_WARNING_DAYS", 180, "days before a certificate expires that the portal warns"),
     Setting("PRINT_DIR", lambda instance: os.path.join(instance, "prints"), "where print files are kept once "
@@ -338,7 +344,7 @@ def normalise_base_url(url: str) -> str:
     """Lowercase scheme and host and drop a trailing slash: several phone cameras reject HTTPS://."""
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"PUBLIC_BASE_URL must be an http(s) URL with a host, got {url!r}")
+        raise ConfigurationError("PUBLIC_BASE_URL must be an http(s) URL with a host, got %(url)r", params={"url": url})
     if parts.query or parts.fragment:
         raise ConfigurationError("PUBLIC_BASE_URL must not have a query or fragment")
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"

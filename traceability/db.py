@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -65,9 +66,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def private_database_files(url: str) -> None:
+    """Create a SQLite database file readable by its owner only, and narrow an existing one and its journals.
+
+    The file holds batch secrets, password hashes and shoppers' contacts. Creating it here (0600, never
+    through the umask) comes before SQLite opens it, and SQLite gives its -wal and -shm files the database
+    file's own mode. No umask change: it is process-wide and would race other threads.
+    """
+    if not url.startswith("sqlite"):
+        return
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return  # a missing folder: SQLite's own error says it better
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            continue
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys and a busy timeout so concurrent writers wait."""
     if url.startswith("sqlite"):
+        private_database_files(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -79,6 +105,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+            private_database_files(url)  # files an older version left readable to everyone
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:

@@ -61,8 +61,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if getattr(record, "request_id", None):
-            line["request_id"] = record.request_id
+        chosen = getattr(record, "request_id", None)
+        if chosen:
+            line["request_id"] = chosen
         line.update({k: v for k, v in record.__dict__.items() if k not in STANDARD_ATTRIBUTES})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)

@@ -3,9 +3,11 @@
 from traceability.accounts.models import User
 from traceability.audit.models import AuditEntry
 from traceability.db import Base
+from traceability.ledger.models import LedgerCheckpoint, LedgerRecord
 from traceability.printing.models import PrintJob
 from traceability.registry.models import Certification, MaterialArea, Producer, Product
 from traceability.stamps.models import Batch, SigningKey, StampRange
+from traceability.verification.claims import ScratchClaim, ScratchFailure
 from traceability.verification.models import Report, Scan
 
 __all__ = [
@@ -13,12 +15,16 @@ __all__ = [
     "Base",
     "Batch",
     "Certification",
+    "LedgerCheckpoint",
+    "LedgerRecord",
     "MaterialArea",
     "PrintJob",
     "Producer",
     "Product",
     "Report",
     "Scan",
+    "ScratchClaim",
+    "ScratchFailure",
     "SigningKey",
     "StampRange",
     "User",

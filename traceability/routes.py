@@ -9,10 +9,11 @@ def blueprints() -> list[Blueprint]:
     """Return the blueprints to register."""
     from traceability.accounts.views import bp as accounts
     from traceability.health import bp as health
+    from traceability.ledger.views import bp as ledger
     from traceability.office.analytics import bp as office_analytics
     from traceability.office.registry_views import bp as office_registry
     from traceability.office.views import bp as office
     from traceability.portal.views import bp as portal
     from traceability.verification.views import bp as verification
 
-    return [health, verification, accounts, portal, office, office_registry, office_analytics]
+    return [health, verification, ledger, accounts, portal, office, office_registry, office_analytics]

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 
 from traceability.config import PROJECT_ROOT
+from traceability.db import private_database_files
 
 
 def alembic_config(database_url: str) -> Config:
@@ -18,4 +19,5 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_database(database_url: str) -> None:
     """Create or upgrade the database to the newest schema."""
+    private_database_files(database_url)  # a new SQLite file starts 0600, before Alembic opens it
     command.upgrade(alembic_config(database_url), "head")

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, request, url_for
 from flask_babel import Babel, format_decimal, get_locale
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from traceability.config import PROJECT_ROOT
 
+
+def client_key() -> str:
+    """Return the rate-limit key of the client: its IPv4 address (a /32), or its IPv6 /64 network.
+
+    One IPv6 subscriber holds a whole /64 (2**64 addresses; a host can take a new one per request), so
+    counting each exact IPv6 address would never throttle anyone. An IPv4 address is one subscriber or one
+    NAT: it keeps its own budget. An IPv4 address mapped into IPv6 counts as that IPv4 address.
+    """
+    address = request.remote_addr or ""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=client_key)
 babel = Babel()
 
 # No inline script or style anywhere, so the policy can forbid both; pages must work with no JavaScript.
@@ -22,6 +43,19 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+
+
+# Row ids are INTEGER columns: PostgreSQL refuses a larger value (a 500), SQLite overflows past 2**63.
+ID_MAX = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """A row id in a URL: ASCII digits, 1..2**31-1; anything else is 404 before any view or query runs."""
+
+    regex = r"[0-9]+"  # werkzeug's \d+ also takes "１" (fullwidth) and reads it as 1
+
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int = 1, max: int = ID_MAX) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
 
 
 def select_locale() -> str:
@@ -86,7 +120,11 @@ def language_url(code: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Attach proxy handling, language selection, CSRF protection, the rate limiter and security headers."""
+    """Attach proxy handling, id converters, language selection, CSRF protection, rate limits and headers."""
+    # Before any blueprint adds its rules: `<id:...>` names a row; `<int:...>` gets the same bounds, so a
+    # route written either way answers 404, never 500, to an id beyond what the database can hold.
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["int"] = IdConverter
     hops = app.config.get("PROXY_HOPS", 0)
     if hops:
         # Behind a reverse proxy the client's address and scheme arrive in X-Forwarded-*: rate limits,

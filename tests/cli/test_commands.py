@@ -87,8 +87,15 @@ def test_issue_csv_then_verify_online_and_offline(runner: Any, demo: None, tmp_p
     assert runner.invoke(args=["keys", "export", "--jwks", str(jwks_file)]).exit_code == 0
     assert "PRIVATE" not in jwks_file.read_text() and '"d"' not in jwks_file.read_text()
     offline = runner.invoke(args=["verify", "--offline", "--trust", str(jwks_file), "--json", *urls])
-    assert offline.exit_code == 0
-    assert len(lines_json(offline.output)) == 300
+    assert offline.exit_code == 3  # all genuine, but revocations and the ledger were not checked: said, not 0
+    assert len(lines_json(offline.stdout)) == 300 and "NOT checked" in offline.stderr
+    ledger_file, bundle_file = tmp_path / "ledger.json", tmp_path / "rev.json"
+    assert runner.invoke(args=["ledger", "export", str(ledger_file)]).exit_code == 0
+    assert runner.invoke(args=["revocations", "export", str(bundle_file)]).exit_code == 0
+    checked = ["--revocations", str(bundle_file), "--ledger", str(ledger_file)]
+    offline = runner.invoke(args=["verify", "--offline", "--trust", str(jwks_file), *checked, "--json", *urls])
+    assert offline.exit_code == 0, offline.output
+    assert {r["verdict"] for r in lines_json(offline.stdout)} == {"genuine"}
 
     token = urls[0].rsplit("/", 1)[1]
     bad = runner.invoke(args=["verify", "--json", token, token[:-1], "not a stamp"])

@@ -1,7 +1,7 @@
-"""The inspectors' side of verification: reports, scan analytics, revocation from there, the offline kit.
+"""The inspectors' scan analytics: flags, periods, batch pages and who may see them.
 
-Scans and reports are made through the public pages (each device a client address and user agent), so the
-office pages are tested against what shoppers really leave behind.
+Scans are made through the public pages (each device a client address and user agent), so the office pages are
+tested against what shoppers really leave behind.
 """
 
 from __future__ import annotations
@@ -9,111 +9,31 @@ from __future__ import annotations
 import io
 import os
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
-from tests.conftest import BASE_URL, csrf_token
+from tests.conftest import csrf_token
+from tests.office.analytics_support import (
+    Stamped,
+    office,
+    photo,
+    place,
+    public_report,
+    scan,
+    section,
+)
 from traceability.audit.models import AuditEntry
 from traceability.db import utcnow
 from traceability.stamps import batches, serials
-from traceability.stamps.batches import BatchOptions, IssuedStamp
-from traceability.stamps.models import Batch, BatchStatus, RangeState
+from traceability.stamps.batches import BatchOptions
+from traceability.stamps.models import Batch, RangeState
 from traceability.verification.models import Report, ReportStatus, Scan
-from traceability.verification.reports import ReportData, file_report
-from traceability.verification.scans import Device
-from traceability.verification.verdicts import Verdict
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the English msgids
-
-ACTIVATED = 20  # stamps 0..19 are on goods; 20..29 printed but never applied
-
-
-@dataclass
-class Stamped:
-    batch: Batch
-    stamps: list[IssuedStamp]
-
-    def path(self, sequence: int) -> str:
-        return self.stamps[sequence].url.removeprefix(BASE_URL)
-
-
-@pytest.fixture
-def stamped(session: Any, store: Any, signing_key: Any, publication_key: Any, factory: Any) -> Stamped:
-    """Return an issued batch of 30 stamps of a 4-star product, 0..19 activated."""
-    producer = factory.producer("NT-P01", name="Hợp tác xã Nho Phước Thuận", short_name="HTX Phước Thuận")
-    product = factory.product("NT-SP01", producer=producer, name="Nho xanh Ninh Thuận")
-    batch = batches.issue_direct(
-        session, store, product, 30, BatchOptions(lot="L7"), actor="test", maximum=1000, today=date.today()
-    )
-    batches.change_range(session, batch, 0, ACTIVATED, RangeState.ACTIVATED, actor="test")
-    session.commit()
-    return Stamped(batch, list(batches.stamps(batch, store.load(signing_key.id), BASE_URL)))
-
-
-def scan(app: Any, path: str, device: int, **kw: Any) -> Any:
-    """Open a stamp's page as one phone (its own address and user agent), as a shopper would."""
-    client = kw.pop("client", None) or app.test_client()
-    return client.get(
-        path,
-        environ_base={"REMOTE_ADDR": f"198.51.{device}.7"},
-        headers={"User-Agent": f"Phone model {device}", "Accept-Language": "en"},
-    )
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    return dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', html))
-
-
-def place(app: Any, path: str, device: int, province: str) -> None:
-    """Scan as one phone and tell the province on the page's own form."""
-    client = app.test_client()
-    page = scan(app, path, device, client=client).get_data(as_text=True)
-    fields = hidden_fields(page.split('id="scans"')[1])
-    env = {"REMOTE_ADDR": f"198.51.{device}.7"}
-    response = client.post(
-        "/place",
-        data={**fields, "province": province},
-        environ_base=env,
-        headers={"User-Agent": f"Phone model {device}"},
-    )
-    assert response.status_code == 302
-
-
-def photo() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 40, 40)).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-def public_report(app: Any, path: str, device: int, **fields: Any) -> Any:
-    """File a report through the stamp page's own form, as a shopper would."""
-    client = app.test_client()
-    env = {"REMOTE_ADDR": f"203.0.113.{device}"}
-    page = client.get(path, environ_base=env).get_data(as_text=True)
-    form = hidden_fields(page.split('id="report"')[1])
-    return client.post("/report", data={**form, **fields}, environ_base=env, content_type="multipart/form-data")
-
-
-def office(auth: Any, role: str = "inspector") -> Any:
-    user = auth.user(role)
-    assert auth.login(user.email).status_code == 302
-    return user
-
-
-def section(html: str, element_id: str) -> str:
-    """Return the HTML of the element with this id (up to the end of its table, or a paragraph)."""
-    start = html.index(f'id="{element_id}"')
-    end = min(i for i in (html.find("</table>", start), html.find("</p>", start)) if i != -1)
-    return html[start:end]
-
-
-# --- Scan analytics ---------------------------------------------------------------------------------
 
 
 def test_twelve_phones_on_one_stamp_make_a_warning_and_five_a_notice(
@@ -135,9 +55,11 @@ def test_twelve_phones_on_one_stamp_make_a_warning_and_five_a_notice(
     assert html.index('id="warnings"') < html.index('id="notices"')
     serial2 = serials.serial(stamped.batch.id, 2, stamped.batch.secret)
     assert serial2 not in html
-    # Verdicts: the 10th, 11th and 12th phones were told "suspicious"; devices are counted, never shown.
+    # Verdicts: every phone was told "genuine": scan patterns are evidence for inspectors, never a public
+    # accusation (issue 9 §3). Devices are counted, never shown.
     verdicts = section(html, "verdicts")
-    assert re.search(r"suspicious</span></td><td class=\"number\">3</td><td class=\"number\">3<", verdicts)
+    assert re.search(r"genuine</span></td><td class=\"number\">23</td><td class=\"number\">18<", verdicts)
+    assert "suspicious" not in verdicts
     assert re.search(r"All</th><th class=\"number\">23</th><th class=\"number\">18<", verdicts)
     for device in session.scalars(select(Scan.device)):
         assert device not in html
@@ -270,219 +192,6 @@ def test_producers_and_anonymous_get_403_everywhere(
 # --- Shoppers' reports ------------------------------------------------------------------------------
 
 
-def test_a_public_report_reaches_the_office_with_its_photo_for_staff_only(
-    app: Any, auth: Any, client: Any, session: Any, stamped: Stamped
-) -> None:
-    response = public_report(
-        app,
-        stamped.path(25),
-        7,
-        shop_name="Tạp hóa Minh Anh",
-        place="Chợ Phan Rang",
-        province="56",
-        contact="0905 123 456",
-        note="Nhãn mờ",
-        photo=(io.BytesIO(photo()), "label.jpg"),
-    )
-    assert response.status_code == 201
-    report = session.scalars(select(Report)).one()
-    photo_path = f"/office/reports/{report.id}/photo"
-    assert photo_path not in response.get_data(as_text=True)
-    assert app.test_client().get(photo_path).status_code == 403
-
-    office(auth)
-    html = client.get("/office/reports?lang=en").get_data(as_text=True)
-    entry = html[html.index(f'id="report-{report.id}"') :]
-    serial = serials.serial(stamped.batch.id, 25, stamped.batch.secret)
-    for text in ("Tạp hóa Minh Anh", "Chợ Phan Rang", "Khánh Hòa", "0905 123 456", "Nhãn mờ", serial, "not activated"):
-        assert text in entry, text
-    assert f'<img src="{photo_path}"' in entry
-    image = client.get(photo_path)
-    assert image.status_code == 200 and image.mimetype == "image/jpeg" and image.data.startswith(b"\xff\xd8")
-    assert image.headers["Cache-Control"] == "private, no-store"
-    assert client.get(f"/office/reports/{report.id + 1}/photo").status_code == 404
-
-
-def test_marking_a_report_handled_needs_a_note_and_is_audited(
-    app: Any, auth: Any, client: Any, session: Any, stamped: Stamped
-) -> None:
-    assert public_report(app, stamped.path(25), 1, shop_name="Shop", place="Market").status_code == 201
-    report = session.scalars(select(Report)).one()
-    inspector = office(auth)
-    path = f"/office/reports/{report.id}/handle"
-    prefix = f"report{report.id}"
-    empty = auth.post(
-        path, {f"{prefix}-status": "reviewed", f"{prefix}-note": " "}, prefix=prefix, form_page="/office/reports"
-    )
-    assert empty.status_code == 422
-    bad = auth.post(
-        path, {f"{prefix}-status": "new", f"{prefix}-note": "x"}, prefix=prefix, form_page="/office/reports"
-    )
-    assert bad.status_code == 422 and "choose reviewed or dismissed" in bad.get_data(as_text=True)
-    done = auth.post(
-        path,
-        {f"{prefix}-status": "reviewed", f"{prefix}-note": "Shop visited; 3 jars seized"},
-        prefix=prefix,
-        form_page="/office/reports",
-    )
-    assert done.status_code == 302 and done.headers["Location"].endswith(f"/office/reports#report-{report.id}")
-    session.expire_all()
-    assert session.get(Report, report.id).status is ReportStatus.REVIEWED
-    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "report.handle"))
-    assert entry.actor == inspector.label and entry.target == f"report:{report.id}"
-    assert entry.before["status"] == "new" and entry.after == {
-        "status": "reviewed",
-        "verdict": "not_activated",
-        "batch": stamped.batch.id,
-        "note": "Shop visited; 3 jars seized",
-    }
-    html = client.get("/office/reports?lang=en").get_data(as_text=True)
-    assert "Shop visited; 3 jars seized" in html and inspector.label in html
-    assert "Shop visited" not in client.get("/office/reports?status=new").get_data(as_text=True)
-    again = auth.post(
-        path, {f"{prefix}-status": "reviewed", f"{prefix}-note": "again"}, prefix=prefix, form_page="/office/reports"
-    )
-    assert again.status_code == 409
-
-
-def test_reports_are_paginated_newest_first(auth: Any, client: Any, session: Any) -> None:
-    now = utcnow()
-    for n in range(25):
-        file_report(
-            session,
-            ReportData(shop_name=f"Shop {n:02d}", place="Market"),
-            verdict=Verdict.FORGED,
-            code="https://elsewhere.example/v/1",
-            stamp=None,
-            device=Device(f"{n:032x}", "7d1"),
-            at=now - timedelta(minutes=25 - n),
-            photo_max_bytes=1024,
-        )
-    session.commit()
-    office(auth)
-    first = client.get("/office/reports?lang=en").get_data(as_text=True)
-    shops = re.findall(r"Shop (\d\d)", first)
-    assert shops == [f"{n:02d}" for n in range(24, 4, -1)]
-    assert "Page 1 of 2" in first and 'rel="next"' in first and "not one of our stamps" in first
-    second = client.get("/office/reports?page=2&lang=en").get_data(as_text=True)
-    assert re.findall(r"Shop (\d\d)", second) == ["04", "03", "02", "01", "00"]
-    assert client.get("/office/reports?status=nonsense").status_code == 422
-
-
-# --- Revocation -------------------------------------------------------------------------------------
-
-
-def api_verdict(app: Any, stamp: IssuedStamp) -> str:
-    response = app.test_client().get("/api/v1/verify", query_string={"code": stamp.url})
-    return str(response.get_json()["verdict"])
-
-
-def test_revoking_a_range_is_confirmed_first_then_audited_and_public(
-    app: Any, auth: Any, client: Any, session: Any, stamped: Stamped
-) -> None:
-    assert api_verdict(app, stamped.stamps[4]) == "genuine"
-    inspector = office(auth)
-    page = f"/office/analytics/batches/{stamped.batch.id}/revoke-stamps"
-    form = client.get(f"{page}?first=3&last=3").get_data(as_text=True)
-    assert 'value="3"' in form
-    serial5 = serials.serial(stamped.batch.id, 5, stamped.batch.secret)
-    fields = {"range-first": "3", "range-last": serial5, "range-reason": "copies found at Chợ Đầm"}
-    no_reason = auth.post(page, {**fields, "range-reason": ""}, prefix="range", form_page=page)
-    assert no_reason.status_code == 422 and "a revocation needs a reason" in no_reason.get_data(as_text=True)
-
-    preview = auth.post(page, fields, prefix="range", form_page=page)
-    html = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and 'id="confirm-form"' in html and "Revoke 3 stamps" in html
-    session.expire_all()
-    assert all(
-        r.state is RangeState.ACTIVATED for r in session.get(Batch, stamped.batch.id).ranges if r.start <= 3 < r.end
-    )
-    assert session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "batch.revoke_range")) == 0
-
-    confirmed = hidden_fields(html)
-    assert confirmed["confirmed"] == "1"
-    response = client.post(
-        page, data={**confirmed, "range-first": "3", "range-last": "5", "range-reason": fields["range-reason"]}
-    )
-    assert response.status_code == 302 and response.headers["Location"].endswith(
-        f"/analytics/batches/{stamped.batch.id}"
-    )
-    session.expire_all()
-    batch = session.get(Batch, stamped.batch.id)
-    assert [(r.start, r.end, r.state) for r in batch.ranges][:3] == [
-        (0, 3, RangeState.ACTIVATED),
-        (3, 6, RangeState.REVOKED),
-        (6, 20, RangeState.ACTIVATED),
-    ]
-    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "batch.revoke_range"))
-    assert entry.actor == inspector.label and entry.target == f"batch:{batch.id}"
-    assert entry.after["span"] == [3, 6] and entry.after["reason"] == "copies found at Chợ Đầm"
-    assert ["3", "6", "activated"] not in entry.before["ranges"]
-    assert api_verdict(app, stamped.stamps[4]) == "revoked" and api_verdict(app, stamped.stamps[6]) == "genuine"
-    bundle = app.test_client().get("/api/v1/revocations").get_json()["payload"]
-    assert {"batch": batch.id, "start": 3, "end": 6} in bundle["stamp_ranges"]
-    again = client.post(page, data={**confirmed, "range-first": "3", "range-last": "5", "range-reason": "x"})
-    assert again.status_code == 409, again.get_data(as_text=True)[-3000:]
-    assert "already revoked" in again.get_data(as_text=True)
-
-
-def test_revoking_the_whole_batch_goes_through_the_existing_office_action(
-    app: Any, auth: Any, client: Any, session: Any, stamped: Stamped
-) -> None:
-    scan(app, stamped.path(0), 1)
-    admin = office(auth, "administrator")
-    confirm = f"/office/analytics/batches/{stamped.batch.id}/revoke-batch"
-    html = client.get(confirm + "?lang=en").get_data(as_text=True)
-    assert f'action="/office/batches/{stamped.batch.id}/revoke"' in html and "Revoke all 30 stamps" in html
-    response = auth.post(
-        f"/office/batches/{stamped.batch.id}/revoke",
-        {"revoke-reason": "counterfeit ring"},
-        prefix="revoke",
-        form_page=confirm,
-    )
-    assert response.status_code == 302
-    session.expire_all()
-    assert session.get(Batch, stamped.batch.id).status is BatchStatus.REVOKED
-    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "batch.revoke"))
-    assert entry.actor == admin.label and entry.after["revocation_reason"] == "counterfeit ring"
-    assert api_verdict(app, stamped.stamps[0]) == "revoked"
-    after = client.get(confirm + "?lang=en").get_data(as_text=True)
-    assert "revoke-form" not in after and "Only an issued batch can be revoked" in after
-    kit = client.get("/office/offline-kit").get_data(as_text=True)
-    assert f'<dd id="bundle-batches">1: {stamped.batch.id}</dd>' in kit
-
-
-# --- Offline kit ------------------------------------------------------------------------------------
-
-
-def test_offline_kit_links_the_published_files_and_the_command(
-    app: Any, auth: Any, client: Any, signing_key: Any, publication_key: Any
-) -> None:
-    office(auth)
-    html = client.get("/office/offline-kit?lang=en").get_data(as_text=True)
-    for link in ("/.well-known/jwks.json", "/.well-known/ocop-trust-list.json", "/api/v1/revocations"):
-        assert f'href="{link}"' in html
-        assert app.test_client().get(link).status_code == 200
-    assert "traceability verify --offline --trust jwks.json --revocations revocations.json CODE" in html
-    assert f"curl -o revocations.json {BASE_URL}/api/v1/revocations" in html
-    assert f"<td>{signing_key.id}</td>" in section(html, "keys")
-
-
-def test_offline_kit_without_a_signing_key_says_why(auth: Any, client: Any) -> None:
-    office(auth)
-    html = client.get("/office/offline-kit?lang=en").get_data(as_text=True)
-    assert "no active publication key" in html
-
-
-def test_offline_kit_without_a_publication_key_says_why(auth: Any, client: Any, signing_key: Any) -> None:
-    office(auth)
-    html = client.get("/office/offline-kit?lang=en").get_data(as_text=True)
-    assert "no active publication key" in html and "keys generate --purpose publication" in html
-
-
-# --- In a browser -----------------------------------------------------------------------------------
-
-
 @pytest.mark.browser
 def test_pages_in_a_browser(
     app: Any, auth: Any, live_server: Any, browser: Any, session: Any, stamped: Stamped
@@ -538,3 +247,56 @@ def test_pages_in_a_browser(
     assert "copied labels" in page.locator("#ranges").inner_text()
     assert not errors, errors  # CSP violations show up as console errors
     context.close()
+
+
+# --- Every flag the public look-ups compute, typed serials included; scratch-off claims (issue 9) --------
+
+
+def test_a_serial_typed_from_four_networks_is_flagged_for_the_office(
+    app: Any, auth: Any, client: Any, stamped: Stamped
+) -> None:
+    serial = serials.serial(stamped.batch.id, 8, stamped.batch.secret)
+    for network in range(4):
+        typed = app.test_client().get(
+            "/serial", query_string={"s": serial}, environ_base={"REMOTE_ADDR": f"198.51.{network}.7"}
+        )
+        assert typed.status_code == 200 and "v-suspicious" not in typed.get_data(as_text=True)
+    office(auth)
+    html = client.get("/office/analytics?days=7").get_data(as_text=True)
+    warnings = section(html, "warnings")
+    assert serial in warnings and "typed in from 4 different phones" in warnings
+    batch_page = client.get(f"/office/analytics/batches/{stamped.batch.id}").get_data(as_text=True)
+    assert serial in section(batch_page, "flagged")
+
+
+def test_a_scratch_off_batch_shows_claimed_and_unclaimed_counts(
+    app: Any, auth: Any, client: Any, session: Any, store: Any, stamped: Stamped
+) -> None:
+    from traceability.stamps import scratch
+    from traceability.verification.claims import ScratchClaim, ScratchFailure
+
+    batch = batches.issue_direct(
+        session,
+        store,
+        stamped.batch.product,
+        8,
+        BatchOptions(scratch_off=True),
+        actor="test",
+        maximum=100,
+        today=date.today(),
+    )
+    session.flush()
+    now = utcnow()
+    for sequence, network in ((0, "a"), (1, "a"), (1, "b"), (2, "c")):
+        session.add(
+            ScratchClaim(batch_id=batch.id, sequence=sequence, claimed_at=now, network_hash=network, salt_period="p")
+        )
+    session.add(ScratchFailure(batch_id=batch.id, sequence=5, failed_at=now))
+    session.commit()
+    office(auth)
+    html = client.get(f"/office/analytics/batches/{batch.id}").get_data(as_text=True)
+    assert '<dd id="claimed">3</dd>' in html and '<dd id="unclaimed">5</dd>' in html
+    assert '<dd id="claimed-again">1</dd>' in html and '<dd id="claim-failures">1</dd>' in html
+    assert batch.secret is not None and scratch.scratch_code(batch.secret, 0) not in html
+    plain = client.get(f"/office/analytics/batches/{stamped.batch.id}").get_data(as_text=True)
+    assert 'id="claimed"' not in plain  # a batch without scratch-off codes has nothing to count

@@ -24,8 +24,8 @@ from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.models import Batch
 
-# Public by design: the shopper's pages and API, static files, and the login itself.
-PUBLIC_BLUEPRINTS = {"verification"}
+# Public by design: the shopper's pages and API, the load balancers' probes, static files, and the login itself.
+PUBLIC_BLUEPRINTS = {"verification", "health", "ledger"}
 PUBLIC_ENDPOINTS = {"static", "accounts.login", "accounts.logout"}
 SECRETS = ("SECRET-SP", "LOT-A-SECRET", "Hợp tác xã Bí Mật")
 PREFIXES = ("", "activate-", "void-", "approve-", "reject-", "revoke-")

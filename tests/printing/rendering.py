@@ -41,7 +41,9 @@ def render(pdf: bytes, renderer: str, dpi: int, first: int = 1, last: int = 1) -
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "in.pdf"
         path.write_bytes(pdf)
-        subprocess.run(_command(renderer, path, Path(tmp), dpi, first, last), check=True, timeout=300)
+        subprocess.run(
+            _command(renderer, path, Path(tmp), dpi, first, last), check=True, timeout=300, capture_output=True
+        )
         files = sorted(Path(tmp).glob("p*.p[ng]*"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
         return [np.asarray(Image.open(f).convert("L")) for f in files]
 

@@ -18,6 +18,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
+from tests.printing.conftest import MakeStamps
 from tests.printing.rendering import RENDERERS, available, decode_cell, exact_module_errors, render, symbol_window
 from traceability.printing.fontfiles import find_fonts
 from traceability.printing.layouts import LAYOUTS, Layout
@@ -26,8 +27,6 @@ from traceability.printing.qrbatch import encode_batch
 from traceability.printing.sheets import PrintableStamp, write_pdf
 from traceability.printing.sizing import plan_label
 from traceability.printing.stock import resolve_layout
-
-from .conftest import MakeStamps
 
 FONTS = find_fonts()
 WHEN = datetime(2026, 3, 1, 8, 30)

@@ -253,3 +253,12 @@ def test_print_font_names_the_font_file_and_a_bad_one_is_refused_clearly(
     assert result.exit_code != 0
     assert f"PRINT_FONT is '{tmp_path / 'missing.ttf'}', which is not a TrueType font file" in result.output
     assert list(folder.iterdir()) == []
+
+
+def test_label_templates_lists_the_products_that_hold_a_stamp(app: Any) -> None:
+    from traceability.printing.commands import label_templates_command
+
+    result = app.test_cli_runner().invoke(label_templates_command, ["L7160"])
+    assert result.exit_code == 0, result.output
+    assert "Avery:L7160" in result.output and "avery-l7160" in result.output
+    assert "L7651" not in app.test_cli_runner().invoke(label_templates_command, ["L7651"]).output  # too small

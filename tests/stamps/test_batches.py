@@ -156,6 +156,6 @@ def test_rotation_and_compromise_keep_old_stamps_checkable(
     keys.mark_compromised(session, signing_key.id, compromised_at, "laptop stolen")
     session.commit()
     trusted = keys.keyring(session)[signing_key.id]
-    assert trusted.trusts_batch(before.id) and not trusted.trusts_batch(after.id)
+    assert trusted.trusts_issue(before.issued_at) and not trusted.trusts_issue(after.issued_at)
     with pytest.raises(ValidationError, match="future"):
         keys.mark_compromised(session, new_key.id, compromised_at + timedelta(days=1), "typo")

@@ -118,7 +118,7 @@ def test_network_hash_groups_a_clients_neighbours() -> None:
     )  # still two devices: the same phone is recognised by address and agent
 
 
-def test_one_client_with_many_user_agents_cannot_make_a_stamp_suspicious(client: Any, issued: Any) -> None:
+def test_one_client_with_many_user_agents_leaves_the_verdict_alone(client: Any, issued: Any) -> None:
     for n in range(11):
         body = client.get(
             "/api/v1/verify",
@@ -126,44 +126,46 @@ def test_one_client_with_many_user_agents_cannot_make_a_stamp_suspicious(client:
             headers={"User-Agent": f"Mozilla/5.0 build {n}"},
             environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
         ).get_json()
-    assert body["verdict"] == "genuine"
-    assert body["clone_flags"] == [{"kind": "many_devices", "level": "notice", "count": 11, "provinces": []}]
+    assert body["verdict"] == "genuine" and body["scans"]["count"] == 11
+    assert "clone_flags" not in body  # evidence for inspectors, not for the public
 
 
-def test_one_client_telling_many_provinces_cannot_make_a_stamp_suspicious(client: Any, issued: Any) -> None:
-    for n, province in enumerate(("01", "79", "56")):
-        headers = {"User-Agent": f"Mozilla/5.0 build {n}"}
-        page = client.get(path(issued.url(0)), headers=headers).get_data(as_text=True)
-        fields = form_fields(page.split('id="scans"')[1])
-        assert client.post("/place", data={**fields, "province": province}, headers=headers).status_code == 302
-    body = client.get("/api/v1/verify", query_string={"code": issued.url(0)}).get_json()
-    assert body["verdict"] == "genuine"
-    assert {flag["kind"]: flag["level"] for flag in body["clone_flags"]}["many_provinces"] == "notice"
-    # Two more networks, each telling a province of its own: three networks, three provinces.
-    for n, province in ((1, "79"), (2, "56")):
-        address = {"REMOTE_ADDR": f"198.51.{n}.7"}
-        page = client.get(path(issued.url(0)), environ_base=address).get_data(as_text=True)
-        fields = form_fields(page.split('id="scans"')[1])
-        assert client.post("/place", data={**fields, "province": province}, environ_base=address).status_code == 302
-    body = client.get("/api/v1/verify", query_string={"code": issued.url(0)}).get_json()
-    assert body["verdict"] == "suspicious"
-    assert {flag["kind"]: flag["level"] for flag in body["clone_flags"]}["many_provinces"] == "warning"
+def tell(client: Any, url: str, province: str, address: str) -> str:
+    """Load a stamp's page from an address and tell a province on that scan; return the page after."""
+    page = client.get(path(url), environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
+    fields = form_fields(page.split('id="scans"')[1])
+    response = client.post("/place", data={**fields, "province": province}, environ_base={"REMOTE_ADDR": address})
+    assert response.status_code == 302
+    return client.get(response.headers["Location"], environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
 
 
-def test_many_phones_make_a_genuine_stamp_suspicious(client: Any, issued: Any) -> None:
-    for n in range(10):
-        body = client.get(
-            "/api/v1/verify", query_string={"code": issued.url(0)}, environ_base={"REMOTE_ADDR": f"198.51.{n}.7"}
-        ).get_json()
-    assert body["verdict"] == "suspicious" and body["flags"] == ["suspicious"]
-    assert body["clone_flags"][0] == {"kind": "many_devices", "level": "warning", "count": 10, "provinces": []}
-    assert body["product"]["code"] == "NT-SP01"  # still shown: the code itself is genuine
-    # Four phones is a notice: shown calmly, the verdict stays genuine.
-    for n in range(4):
-        body = client.get(
-            "/api/v1/verify", query_string={"code": issued.url(1)}, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}
-        ).get_json()
-    assert body["verdict"] == "genuine" and body["clone_flags"][0]["level"] == "notice"
+def test_no_sequence_of_anonymous_requests_flips_a_genuine_stamp(client: Any, issued: Any) -> None:
+    # Issue 9 §3: 60 networks load the page, each telling a province at the far end of the country from the
+    # last (impossible travel, many provinces, many networks), and 6 more type the serial: all of it is
+    # evidence for inspectors; the shopper's headline and the API's verdict stay genuine.
+    url, serial = issued.url(0), issued.stamps()[0].serial
+    for n in range(60):
+        page = tell(client, url, ("04", "96", "01", "79")[n % 4], f"10.{n}.{n % 7}.9")
+        assert '<section class="verdict v-genuine"' in page and "Tem OCOP thật" in page
+    for n in range(6):
+        client.get("/serial", query_string={"s": serial}, environ_base={"REMOTE_ADDR": f"172.16.{n}.1"})
+    page = client.get(path(url), headers={"Accept-Language": "en"}, environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    html = page.get_data(as_text=True)
+    assert '<h1 id="verdict-title">Genuine OCOP stamp</h1>' in html and "v-suspicious" not in html
+    # The honest history: how often, and when and where first.
+    assert "Scanned 61 times." in html and "in Cao Bằng." in html
+    assert 'id="report"' in html  # what to do if the product looks wrong
+    body = client.get("/api/v1/verify", query_string={"code": url}).get_json()
+    assert body["verdict"] == "genuine" and body["flags"] == ["genuine"] and "clone_flags" not in body
+    assert body["scans"]["first_province"] == "04"
+
+
+def test_first_place_is_told_even_when_the_first_scan_told_none(client: Any, issued: Any) -> None:
+    client.get(path(issued.url(0)), environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    tell(client, issued.url(0), "79", "198.51.101.1")
+    html = client.get(path(issued.url(0)), headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "First scanned at " in html and "First scanned in a known province at " in html
+    assert "in TP. Hồ Chí Minh." in html
 
 
 @pytest.mark.parametrize(
@@ -204,25 +206,19 @@ def test_a_typed_serial_never_reads_genuine(client: Any, issued: Any) -> None:
     assert '<section class="verdict v-serial"' in vi and "Tem OCOP thật" not in vi and "sê-ri" in vi.split("</h1>")[0]
 
 
-def test_many_clients_typing_one_serial_make_it_suspicious(client: Any, issued: Any) -> None:
+def test_many_clients_typing_one_serial_leave_it_a_serial_found(client: Any, issued: Any) -> None:
     serial = issued.stamps()[1].serial
-    for n in range(8):  # one client, many user agents: a notice at most
-        html = client.get(
-            "/serial", query_string={"s": serial}, headers={"User-Agent": f"agent {n}", "Accept-Language": "en"}
-        ).get_data(as_text=True)
-    assert "Serial found" in html and "typed in from 8 different phones" in html
-    for n in range(3):
+    for n in range(11):
         html = client.get(
             "/serial",
             query_string={"s": serial},
-            headers={"Accept-Language": "en"},
+            headers={"User-Agent": f"agent {n}", "Accept-Language": "en"},
             environ_base={"REMOTE_ADDR": f"198.51.{n}.7"},
         ).get_data(as_text=True)
-    assert '<section class="verdict v-suspicious"' in html and "typed in from 11 different phones" in html
-    # Scanning the genuine label's QR tells the same, and typed serials are still not counted as scans.
+    assert '<section class="verdict v-serial"' in html and "typed in from" not in html
+    # Scanning the genuine label's QR reads genuine, and typed serials are still not counted as scans.
     body = client.get("/api/v1/verify", query_string={"code": issued.url(1)}).get_json()
-    assert body["verdict"] == "suspicious" and body["scans"]["count"] == 1
-    assert body["clone_flags"] == [{"kind": "typed_serial", "level": "warning", "count": 11, "provinces": []}]
+    assert body["verdict"] == "genuine" and body["scans"]["count"] == 1
 
 
 def photo_bytes() -> bytes:
@@ -269,11 +265,11 @@ def test_report_validation_csrf_spam_and_cap(client: Any, issued: Any, session: 
     not_a_photo = client.post(
         "/report", data={**good, "photo": (io.BytesIO(b"GIF89a nonsense"), "x.gif")}, content_type="multipart/form-data"
     )
-    assert not_a_photo.status_code == 422
+    assert not_a_photo.status_code == 201  # the report is kept, without the photo (tests/verification/test_photos.py)
     assert client.post("/report", data={**good, "website": "http://spam"}).status_code == 201  # robots: dropped
-    assert session.scalars(select(Report)).all() == []
+    assert [report.photo for report in session.scalars(select(Report))] == [None]
     session.commit()
-    for _ in range(3):
+    for _ in range(2):
         assert client.post("/report", data=good).status_code == 201
     assert client.post("/report", data=good).status_code == 429
     assert len(session.scalars(select(Report)).all()) == 3

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from traceability.ledger import services as ledger_services
+from traceability.ledger.snapshot import open_export
 from traceability.registry.services import set_certification_status
 from traceability.stamps import batches, codec, keys
 from traceability.stamps.batches import BatchOptions
@@ -112,14 +114,23 @@ def test_compromised_key_offline(session: Any, store: Any, issued: Any, signing_
     keys.mark_compromised(session, signing_key.id, cut, "leak")
     session.commit()
     ring = keyring_from_jwks(jwks(keys.keyring(session).values()))
-    assert check_offline(stamps[0].url, ring, TODAY).verdict is Verdict.GENUINE
-    assert check_offline(late_stamp.url, ring, TODAY).verdict is Verdict.REVOKED
+    publication = [k.public_key for k in keys.keyring(session).values() if k.purpose == "publication"]
+    ledger = open_export(ledger_services.export(session), publication)
+    assert check_offline(stamps[0].url, ring, TODAY, ledger=ledger).verdict is Verdict.GENUINE
+    assert check_offline(late_stamp.url, ring, TODAY, ledger=ledger).verdict is Verdict.REVOKED
+    # Without the ledger no stamp of a compromised key can be dated: none is trusted.
+    assert check_offline(stamps[0].url, ring, TODAY).verdict is Verdict.REVOKED
     assert verdicts(session, late_stamp.url)[0] == "revoked"
+    assert verdicts(session, stamps[0].url) == ["genuine"]
 
 
 @pytest.mark.parametrize(
     ("member", "value", "message"),
-    [("ocop_last_trusted_batch", "12", "non-numeric"), ("ocop_compromised_at", "yesterday", "unreadable")],
+    [
+        ("ocop_compromised_at", "yesterday", "unreadable"),
+        ("kid", "²", "kid '²'"),  # str.isdigit() says yes, int() raises: once a traceback
+        ("kid", "٣", "kid '٣'"),  # int() reads 3: a key id has one spelling
+    ],
 )
 def test_jwks_with_bad_compromise_members_is_refused(member: str, value: str, message: str) -> None:
     from traceability.stamps.signing import JWKSError, TrustedKey

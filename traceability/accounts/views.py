@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from traceability.accounts import guards, services
 from traceability.accounts.forms import LoginForm
 from traceability.accounts.models import Role, User
+from traceability.accounts.redirects import safe_next
 from traceability.db import get_session, utcnow
 from traceability.web import limiter
 
@@ -20,13 +21,6 @@ def home_for(user: User) -> str:
     if user.role is Role.PRODUCER:
         return url_for("portal.dashboard")
     return url_for("office.queue")
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return target if it is a path on this site (never another host), else None."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -26,7 +26,7 @@ from traceability.stamps import batches
 from traceability.stamps.forms import StampRangeForm
 from traceability.stamps.keystore import store_from_config
 from traceability.verification import analytics as scan_analytics
-from traceability.verification import range_revocation
+from traceability.verification import claims, range_revocation
 from traceability.verification import report_review as report_services
 from traceability.verification.clones import Level, Thresholds
 from traceability.verification.models import ReportStatus
@@ -116,6 +116,7 @@ def batch(batch_id: int) -> ResponseReturnValue:
         record=scan_analytics.batch_scans(session, found),
         flagged=flagged,
         flag_text=flag_text,
+        claims=claims.batch_claims(session, found) if found.scratch_off else None,
     )
 
 

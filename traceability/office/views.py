@@ -17,6 +17,7 @@ from traceability.audit import services as audit
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
 from traceability.forms import ConfirmForm, ReasonForm, show_error
+from traceability.ledger.services import configured_origin
 from traceability.printing import downloads
 from traceability.printing.views import PrintPages
 from traceability.stamps import batches, decisions
@@ -97,7 +98,12 @@ def approve(batch_id: int) -> ResponseReturnValue:
         try:
             with transaction() as session:
                 decisions.approve(
-                    session, store_from_config(current_app.config), batch_id, actor=actor(), today=clock.today()
+                    session,
+                    store_from_config(current_app.config),
+                    batch_id,
+                    actor=actor(),
+                    today=clock.today(),
+                    ledger_origin=configured_origin(current_app.config),
                 )
         except DomainError as error:
             show_error(form, error)

@@ -86,10 +86,17 @@ def request_batch() -> ResponseReturnValue:
                     producer(),
                     form.product.data,
                     form.quantity.data,
-                    BatchOptions(form.lot.data, form.production_date.data, form.expiry_date.data, form.layout.data),
+                    BatchOptions(
+                        form.lot.data,
+                        form.production_date.data,
+                        form.expiry_date.data,
+                        form.layout.data,
+                        scratch_off=bool(form.scratch_off.data),
+                    ),
                     layouts=[name for name, _label in downloads.layouts()],
                     actor=actor(),
                     maximum=current_app.config["MAX_BATCH_QUANTITY"],
+                    max_pending=current_app.config["MAX_PENDING_REQUESTS"],
                     today=clock.today(),
                 )
         except DomainError as error:
@@ -160,6 +167,7 @@ def download(batch_id: int, fmt: str) -> ResponseReturnValue:
         actor(),
         offered=downloads.formats(),
         base_url=current_app.config["PUBLIC_BASE_URL"],
+        cache_dir=current_app.config["PRINT_DIR"],  # signed once, then served from the kept file
     )
     session.commit()  # the audit entry stands before the first byte is sent
     return Response(

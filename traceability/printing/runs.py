@@ -98,7 +98,8 @@ def print_batch(
     with transactions() as session:
         batch = batches.batch_or_404(session, batch_id)
         chosen = layout_for(batch, layout, dpi)
-        check_code_fits(chosen, settings.base_url, ecc)
+        if outputs.pdf is not None or outputs.zip is not None:  # a CSV of placements needs no room for the code
+            check_code_fits(chosen, settings.base_url, ecc)
         source = open_source(session, store, batch, settings.base_url, language)
     pending = write_files(
         source, outputs, layout=chosen, fonts=settings.fonts, ecc=ecc, workers=settings.workers, progress=progress

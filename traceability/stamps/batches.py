@@ -15,9 +15,10 @@ from traceability.audit import services as audit
 from traceability.db import utcnow
 from traceability.errors import Conflict, NotFound, Term, ValidationError
 from traceability.i18n import N_
+from traceability.ledger.entries import ledger_time
 from traceability.registry.models import Product
 from traceability.registry.services import require_stampable
-from traceability.stamps import ranges, serials
+from traceability.stamps import ledger_entries, range_rows, ranges, serials
 from traceability.stamps.codec import StampBody, month_index, stamp_url
 from traceability.stamps.keys import KeyCompromised, active_key, key_or_404
 from traceability.stamps.keystore import KeyStore
@@ -64,6 +65,7 @@ class BatchOptions:
     production_date: date | None = None
     expiry_date: date | None = None
     layout: str | None = None
+    scratch_off: bool = False  # every stamp gets a hidden code under a scratch-off layer (stamps/scratch.py)
 
 
 # The audit log's name for a move of stamps into each state.
@@ -76,8 +78,11 @@ RANGE_ACTIONS: dict[RangeState, str] = {
 }
 
 
-def snapshot(batch: Batch) -> dict[str, object]:
-    """Return what the audit log keeps of a batch: state, decision and stamp ranges (never the secret)."""
+def snapshot(batch: Batch, stamp_ranges: list[StampRange] | None = None) -> dict[str, object]:
+    """Return what the audit log keeps of a batch: state, decision and stamp ranges (never the secret).
+
+    `stamp_ranges`: only these ranges (those a range change touched), rather than all of the batch's.
+    """
     return {
         "status": batch.status.value,
         "product": batch.product.code if batch.product else None,
@@ -88,7 +93,7 @@ def snapshot(batch: Batch) -> dict[str, object]:
         "decided_by": batch.decided_by,
         "decision_reason": batch.decision_reason,
         "revocation_reason": batch.revocation_reason,
-        "ranges": [[r.start, r.end, r.state.value] for r in batch.ranges],
+        "ranges": [[r.start, r.end, r.state.value] for r in (batch.ranges if stamp_ranges is None else stamp_ranges)],
     }
 
 
@@ -130,7 +135,7 @@ def check_options(options: BatchOptions) -> BatchOptions:
         raise ValidationError(N_("the lot code must be printable text of at most 60 characters"), field="lot")
     if options.production_date and options.expiry_date and options.expiry_date < options.production_date:
         raise ValidationError(N_("the expiry date is before the production date"), field="expiry_date")
-    return BatchOptions(lot, options.production_date, options.expiry_date, options.layout)
+    return BatchOptions(lot, options.production_date, options.expiry_date, options.layout, options.scratch_off)
 
 
 def new_request(
@@ -154,6 +159,7 @@ def new_request(
         production_date=options.production_date,
         expiry_date=options.expiry_date,
         layout=options.layout,
+        scratch_off=bool(options.scratch_off),
         requested_by=actor,
     )
     session.add(batch)
@@ -161,18 +167,15 @@ def new_request(
     return batch
 
 
-def _lock(session: Session, batch: Batch, status: BatchStatus, error: type[Conflict], message: str) -> Batch:
+def _lock(
+    session: Session, batch: Batch, status: BatchStatus, error: type[Conflict], message: str, *, ranges: bool = True
+) -> Batch:
     """Lock the batch row and reload it, so a decision is taken on its committed state; refuse it unless it
-    is in `status` (`message` names the batch and its state)."""
+    is in `status` (`message` names the batch and its state). `ranges=False`: leave its ranges unloaded."""
     # populate_existing: an object loaded earlier (sessions outlive commits here) may hold a stale
     # status or stale ranges; after the lock, only what the database says counts.
-    locked = session.scalar(
-        select(Batch)
-        .where(Batch.id == batch.id)
-        .options(selectinload(Batch.ranges))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    query = select(Batch).where(Batch.id == batch.id).with_for_update().execution_options(populate_existing=True)
+    locked = session.scalar(query.options(selectinload(Batch.ranges)) if ranges else query)
     if locked is None:
         raise BatchNotFound(N_("there is no batch %(batch)s"), params={"batch": batch.id})
     if locked.status is not status:
@@ -202,17 +205,29 @@ def _reason(reason: str, message: str) -> str:
     return reason.strip()
 
 
-def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today: date, activate: bool = False) -> Batch:
-    """Allocate and sign a requested batch: freeze its stars and validity, and record its range.
+def issue(
+    session: Session,
+    store: KeyStore,
+    batch: Batch,
+    *,
+    actor: str,
+    today: date,
+    activate: bool = False,
+    ledger_origin: str | None = None,
+) -> Batch:
+    """Allocate and sign a requested batch: freeze its stars and validity, record its range and its ledger entry.
 
-    The batch row is locked first, so two approvals of the same request cannot both issue it.
+    The batch row is locked first, so two approvals of the same request cannot both issue it. The ledger entry
+    and the checkpoint covering it are written in the same transaction: a batch is never issued without them.
+    `ledger_origin` names a new ledger (LEDGER_ORIGIN); a ledger that has entries keeps its own origin.
     """
     locked = _pending(session, batch)
     before = snapshot(locked)
     certification = require_stampable(locked.product, today)
     key = active_key(session)
     store.load(key.id)  # fail now, before anything is recorded, if the private key is unusable
-    now = utcnow()
+    signer = ledger_entries.checkpoint_signer(session, store)  # and the publication key, for the checkpoint
+    now = ledger_time(utcnow())  # the batch and its ledger entry agree to the millisecond
     locked.certification = certification
     locked.key_id = key.id
     locked.stars = certification.stars
@@ -223,6 +238,7 @@ def issue(session: Session, store: KeyStore, batch: Batch, *, actor: str, today:
     locked.decided_at, locked.decided_by = now, actor
     initial = RangeState.ACTIVATED if activate else RangeState.ISSUED
     locked.ranges = [StampRange(start=0, end=locked.quantity, state=initial, changed_at=now, changed_by=actor)]
+    ledger_entries.append_batch(session, signer, locked, now=now, origin=ledger_origin)
     _audit(session, actor, "batch.approve", locked, before)
     return locked
 
@@ -238,10 +254,11 @@ def issue_direct(
     maximum: int,
     today: date,
     activate: bool = False,
+    ledger_origin: str | None = None,
 ) -> Batch:
     """Request and issue in one step: the programme office's direct path."""
     batch = new_request(session, product, quantity, options, actor=actor, maximum=maximum, today=today)
-    return issue(session, store, batch, actor=actor, today=today, activate=activate)
+    return issue(session, store, batch, actor=actor, today=today, activate=activate, ledger_origin=ledger_origin)
 
 
 def reject(session: Session, batch: Batch, *, actor: str, reason: str) -> Batch:
@@ -329,19 +346,30 @@ def change_range(
     """Move stamps [start, end) of an issued batch to new_state, splitting and merging ranges.
 
     Every stamp in the span must be allowed to make the move (stamps.ranges); otherwise nothing changes.
+    Only the ranges the span overlaps or touches are read and rewritten (and audited): a change costs what
+    it changes, not what the batch has accumulated.
     """
     message = N_("batch %(batch)s is %(state)s; its stamps cannot change state")
-    locked = _lock(session, batch, BatchStatus.ISSUED, BatchNotIssued, message)
+    locked = _lock(session, batch, BatchStatus.ISSUED, BatchNotIssued, message, ranges=False)
     if not 0 <= start < end <= locked.quantity:
         raise ValidationError(
             N_("the range must lie within the batch's stamps 0..%(last)s (start ≤ last)"),
             field="start",
             params={"last": locked.quantity - 1},
         )
-    before = snapshot(locked)
-    segments = ranges.move(locked.ranges, start, end, new_state)
-    locked.ranges.clear()
+    session.expire(locked, ["ranges"])  # a collection loaded earlier would go stale below
+    affected = range_rows.neighbourhood(session, locked.id, start, end)
+    before = snapshot(locked, affected)
+    segments = ranges.move(affected, start, end, new_state)
+    rows = ranges.stored(segments, start, end, now=utcnow(), actor=actor, reason=reason)
+    for row in affected:
+        session.delete(row)
     session.flush()  # delete before insert: (batch, start) is unique
-    locked.ranges.extend(ranges.stored(segments, start, end, now=utcnow(), actor=actor, reason=reason))
-    _audit(session, actor, RANGE_ACTIONS[new_state], locked, before, span=[start, end], reason=reason)
+    for row in rows:
+        row.batch_id = locked.id
+        session.add(row)
+    session.flush()
+    session.expire(locked, ["ranges"])
+    after = {**snapshot(locked, rows), "span": [start, end], "reason": reason}
+    audit.record(session, actor, RANGE_ACTIONS[new_state], f"batch:{locked.id}", before=before, after=after)
     return locked

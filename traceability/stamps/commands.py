@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from traceability import clock
 from traceability.console import echo_json, fail, operator
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
+from traceability.ledger.services import configured_origin
 from traceability.stamps import batches, decisions, export, issuing, keys
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.keystore import store_from_config
@@ -73,6 +76,7 @@ def batch_group() -> None:
 @click.option("--production-date", help="YYYY-MM-DD")
 @click.option("--expiry-date", help="YYYY-MM-DD")
 @click.option("--activate", is_flag=True, help="Mark every stamp as applied to goods at once.")
+@click.option("--scratch-off", is_flag=True, help="Give every stamp a hidden code under a scratch-off layer.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), help="Write serial,url per stamp.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_appcontext
@@ -83,12 +87,16 @@ def issue_command(
     production_date: str | None,
     expiry_date: str | None,
     activate: bool,
+    scratch_off: bool,
     csv_path: str | None,
     as_json: bool,
 ) -> None:
     """Allocate, sign and record a batch for a certified product (the programme office's direct path)."""
     options = BatchOptions(
-        lot, _parse_date(production_date, "production-date"), _parse_date(expiry_date, "expiry-date")
+        lot,
+        _parse_date(production_date, "production-date"),
+        _parse_date(expiry_date, "expiry-date"),
+        scratch_off=scratch_off,
     )
     started = time.perf_counter()
     session = get_session()
@@ -105,6 +113,7 @@ def issue_command(
             activate=activate,
             base_url=current_app.config["PUBLIC_BASE_URL"],
             csv_path=csv_path,
+            ledger_origin=configured_origin(current_app.config),
         )
     except DomainError as error:
         session.rollback()
@@ -150,6 +159,39 @@ def export_command(batch_id: int, csv_path: str) -> None:
         fail(error)
     _commit_and_publish(session, staged)
     click.echo(f"Wrote {staged.count:,} stamps of batch {batch_id} to {csv_path} in {staged.seconds:.2f} s.")
+
+
+@batch_group.command("scratch-codes")
+@click.argument("batch_id", type=int)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def scratch_codes_command(batch_id: int, out_path: str) -> None:
+    """Write a scratch-off batch's hidden codes (serial,code) for the printer, in a file of their own."""
+    session = get_session()
+    target = Path(out_path).resolve()
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        rows = export.scratch_codes(session, batch_id, actor=operator())
+        # The codes are secrets until scratched: readable by the owner only, and whole or not at all.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(("serial", "scratch_code"))
+            count = 0
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        session.commit()
+    except DomainError as error:
+        session.rollback()
+        temporary.unlink(missing_ok=True)
+        fail(error)
+    except BaseException:
+        session.rollback()
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, target)
+    click.echo(f"Wrote {count:,} scratch-off codes of batch {batch_id} to {out_path}: give it to the printer only.")
 
 
 @batch_group.command("list")
@@ -294,9 +336,13 @@ def keys_compromise_command(key_id: int, at_text: str, note: str) -> None:
         with transaction() as session:
             store = store_from_config(current_app.config)
             key, replacement = keys.compromise(session, store, key_id, at, note, actor=operator())
+            trusted = keys.trusted_batches_count(session, key)
     except DomainError as error:
         fail(error)
-    click.echo(f"Key {key_id} is marked compromised; batches up to {key.last_trusted_batch_id or 'none'} stay trusted.")
+    click.echo(
+        f"Key {key_id} is marked compromised at {at.isoformat()}; the {trusted} batches it signed before then stay "
+        "trusted (by their issue time in the ledger), everything else it signed reads revoked."
+    )
     if replacement is not None:
         click.echo(
             f"It was the active {key.purpose.value} key: key {replacement.id} is active now. "

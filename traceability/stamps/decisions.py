@@ -49,12 +49,15 @@ def list_batches(session: Session, status: str | None = None, limit: int | None 
     return session.scalars(query).all()
 
 
-def approve(session: Session, store: KeyStore, batch_id: int, *, actor: str, today: date) -> Batch:
+def approve(
+    session: Session, store: KeyStore, batch_id: int, *, actor: str, today: date, ledger_origin: str | None = None
+) -> Batch:
     """Approve a request: lock it, check the certification again, allocate its range and sign with the current key.
 
     Everything happens in the caller's transaction, so a failure anywhere leaves the request untouched.
     """
-    return batches.issue(session, store, batches.batch_or_404(session, batch_id), actor=actor, today=today)
+    batch = batches.batch_or_404(session, batch_id)
+    return batches.issue(session, store, batch, actor=actor, today=today, ledger_origin=ledger_origin)
 
 
 def reject(session: Session, batch_id: int, *, actor: str, reason: str) -> Batch:

@@ -15,7 +15,8 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from traceability.audit import services as audit
-from traceability.stamps import batches
+from traceability.i18n import N_
+from traceability.stamps import batches, scratch, serials
 from traceability.stamps.batches import IssuedStamp
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch
@@ -97,3 +98,25 @@ def export_batch(
     batch = batches.batch_or_404(session, batch_id)
     audit.record(session, actor, "batch.export", f"batch:{batch_id}", after={"format": "csv"})
     return stage_csv(session, store, batch, base_url, destination)
+
+
+class NoScratchCodes(batches.BatchNotIssued):
+    """The batch was not requested with scratch-off codes, or is not issued."""
+
+    code = "no_scratch_codes"
+
+
+def scratch_codes(session: Session, batch_id: int, *, actor: str) -> Iterator[tuple[str, str]]:
+    """Return (serial, printed code) per stamp of an issued scratch-off batch, recording who took the codes.
+
+    For the printer only, in a file apart from the serials and URLs: nothing public ever shows a code.
+    """
+    batch = batches.batch_or_404(session, batch_id)
+    if not batch.scratch_off or batch.secret is None:
+        raise NoScratchCodes(N_("batch %(batch)s has no scratch-off codes"), params={"batch": batch_id})
+    audit.record(session, actor, "batch.scratch_codes", f"batch:{batch_id}", after={"stamps": batch.quantity})
+    secret = batch.secret
+    return (
+        (serials.serial(batch.id, sequence, secret), scratch.printed(scratch.scratch_code(secret, sequence)))
+        for sequence in range(batch.quantity)
+    )

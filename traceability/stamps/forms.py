@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from traceability.forms import Form
@@ -16,6 +16,7 @@ class BatchRequestForm(Form):
     production_date = DateField(_l("Production date"), validators=[Optional()])
     expiry_date = DateField(_l("Expiry date"), validators=[Optional()])
     layout = SelectField(_l("Sheet layout"), validators=[InputRequired()], validate_choice=False)
+    scratch_off = BooleanField(_l("With scratch-off codes"))
 
 
 class StampRangeForm(Form):

@@ -34,11 +34,21 @@ def issue_batch(
     activate: bool,
     base_url: str,
     csv_path: str | None,
+    ledger_origin: str | None = None,
 ) -> DirectIssue:
     """Request, issue and sign a batch of a certified product; stage its CSV at csv_path if one is given."""
     product = product_or_404(session, product_code)
     batch = batches.issue_direct(
-        session, store, product, quantity, options, actor=actor, maximum=maximum, today=today, activate=activate
+        session,
+        store,
+        product,
+        quantity,
+        options,
+        actor=actor,
+        maximum=maximum,
+        today=today,
+        activate=activate,
+        ledger_origin=ledger_origin,
     )
     staged = export.stage_csv(session, store, batch, base_url, csv_path) if csv_path else None
     return DirectIssue(batch, staged)

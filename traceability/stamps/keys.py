@@ -55,7 +55,6 @@ def snapshot(key: SigningKey) -> dict[str, Any]:
         "created_at": key.created_at.isoformat(),
         "retired_at": key.retired_at.isoformat() if key.retired_at else None,
         "compromised_at": key.compromised_at.isoformat() if key.compromised_at else None,
-        "last_trusted_batch": key.last_trusted_batch_id,
     }
 
 
@@ -184,22 +183,37 @@ def retire_key(session: Session, key_id: int, *, actor: str) -> SigningKey:
 
 
 def mark_compromised(session: Session, key_id: int, at: datetime, note: str) -> SigningKey:
-    """Record that a key leaked at `at`: batches issued before stay trusted, later ones are flagged.
+    """Record that a key leaked at `at`: stamps of batches issued strictly before stay trusted, the rest read
+    revoked.
 
-    The key is not deleted: deleting it would turn every genuine stamp it signed into 'unknown key'.
+    The boundary is the issue time the registry and the ledger record, never a batch number: batch ids are
+    given when a batch is requested, and the thief writes whatever batch number he likes into a stamp. The key
+    is not deleted: deleting it would turn every genuine stamp it signed into 'unknown key'.
     """
     key = key_or_404(session, key_id)
     if at.tzinfo is None:
         raise ValidationError(N_("give the compromise time with a time zone, e.g. 2026-05-01T08:00:00+07:00"))
     if at > utcnow():
         raise ValidationError(N_("the compromise time cannot be in the future"))
-    last_batch = session.scalar(
-        select(func.max(Batch.id)).where(Batch.key_id == key_id, Batch.issued_at.is_not(None), Batch.issued_at < at)
-    )
-    key.status, key.compromised_at, key.last_trusted_batch_id = KeyStatus.COMPROMISED, at, last_batch
+    # last_trusted_batch_id is no longer written (nor read): kept as a column only for rows written before.
+    key.status, key.compromised_at, key.last_trusted_batch_id = KeyStatus.COMPROMISED, at, None
     key.note = note
     session.flush()
     return key
+
+
+def trusted_batches_count(session: Session, key: SigningKey) -> int:
+    """Return how many batches of a compromised key stay trusted (issued strictly before the compromise)."""
+    if key.compromised_at is None:
+        return 0
+    return (
+        session.scalar(
+            select(func.count(Batch.id)).where(
+                Batch.key_id == key.id, Batch.issued_at.is_not(None), Batch.issued_at < key.compromised_at
+            )
+        )
+        or 0
+    )
 
 
 def compromise(
@@ -244,7 +258,6 @@ def trusted_key(key: SigningKey) -> TrustedKey:
         status=key.status.value,
         purpose=key.purpose.value,
         compromised_at=key.compromised_at,
-        last_trusted_batch_id=key.last_trusted_batch_id,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceability.db import Base, enum_type, utcnow
@@ -15,7 +15,7 @@ from traceability.registry.models import Certification, Product
 class KeyStatus(enum.Enum):
     ACTIVE = "active"  # signs new batches
     RETIRED = "retired"  # signs nothing new; its stamps stay valid on shelves
-    COMPROMISED = "compromised"  # stamps of batches after `compromised_at` are not trusted
+    COMPROMISED = "compromised"  # trusted only for batches issued strictly before `compromised_at`
 
 
 class KeyPurpose(enum.Enum):
@@ -36,8 +36,9 @@ class SigningKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]
     compromised_at: Mapped[datetime | None]
-    # Batch ids only grow, so the last batch signed before a compromise separates trusted stamps from
-    # suspect ones even offline, where no signing time is available.
+    # No longer written nor read: trust in a compromised key is decided by each batch's issue time (batch ids
+    # are given at request time, not in issue order, and a thief writes any batch number into a stamp).
+    # Kept so that rows written before stay readable without a migration.
     last_trusted_batch_id: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(Text)
 
@@ -75,6 +76,8 @@ class Batch(Base):
     production_date: Mapped[date | None]
     expiry_date: Mapped[date | None]
     layout: Mapped[str | None] = mapped_column(String(40))
+    # Every stamp carries a hidden code under a scratch-off layer, derived from `secret` (stamps/scratch.py).
+    scratch_off: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Stars and validity are frozen into the stamps at signing; kept here to reproduce them exactly.
     stars: Mapped[int | None]
     valid_until_month: Mapped[int | None]

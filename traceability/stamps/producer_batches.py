@@ -8,16 +8,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from traceability.errors import ValidationError
+from traceability.errors import Conflict, ValidationError
 from traceability.i18n import N_
 from traceability.registry.models import Producer, Product
 from traceability.stamps import batches, serials
 from traceability.stamps.batches import BatchNotFound, BatchOptions
-from traceability.stamps.models import Batch, RangeState
+from traceability.stamps.models import Batch, BatchStatus, RangeState
 from traceability.stamps.ranges import REASON_MAX
+
+
+class TooManyPendingRequests(Conflict):
+    """A producer asked for another batch while too many of theirs still wait for a decision."""
+
+    code = "too_many_pending_requests"
 
 
 def batches_of(session: Session, producer: Producer) -> Sequence[Batch]:
@@ -57,10 +63,23 @@ def request_batch(
     layouts: Sequence[str],
     actor: str,
     maximum: int,
+    max_pending: int,
     today: date,
 ) -> Batch:
-    """Record a producer's batch request for one of their certified products."""
+    """Record a producer's batch request for one of their certified products, at most `max_pending` waiting."""
     product = product_of(session, producer, product_id)
+    # Lock the producer's row so that requests sent at once are counted one after another.
+    session.execute(select(Producer.id).where(Producer.id == producer.id).with_for_update())
+    pending = session.scalar(
+        select(func.count(Batch.id))
+        .join(Product, Batch.product_id == Product.id)
+        .where(Product.producer_id == producer.id, Batch.status == BatchStatus.REQUESTED)
+    )
+    if (pending or 0) >= max_pending:
+        raise TooManyPendingRequests(
+            N_("you already have %(count)s requests waiting for a decision; wait for the office before asking again"),
+            params={"count": pending},
+        )
     if options.layout is not None and options.layout not in layouts:
         raise ValidationError(
             N_("sheet layout must be one of: %(layouts)s"), field="layout", params={"layouts": ", ".join(layouts)}
@@ -73,8 +92,13 @@ def stamp_number(batch: Batch, text: str, field: str) -> int:
     value = (text or "").strip()
     if not value:
         raise ValidationError(N_("give a stamp number or serial"), field=field)
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         number = int(value)
+    elif any(character.isdigit() and not character.isascii() for character in value):
+        # "²" or "٣" would crash int() or be read as another number: stamps carry ASCII digits only.
+        raise ValidationError(
+            N_("write stamp numbers with the digits 0-9 only: '%(value)s'"), field=field, params={"value": value}
+        )
     else:
         try:
             batch_id, number, check = serials.parse_serial(value)

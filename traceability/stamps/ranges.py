@@ -1,7 +1,8 @@
 """Stamp states kept as ranges: which moves are allowed, and how a move cuts and merges a batch's ranges.
 
 No session and no clock: ranges in, ranges out. The batch service (batches.change_range) locks the batch,
-calls `move` and stores the result.
+reads only the ranges a move can touch (those overlapping the span and one on each side: ranges cover a
+batch without gaps), calls `move` on them and stores the result in their place.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import base64
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -22,7 +22,6 @@ class SignatureCheck(enum.Enum):
     VALID = "valid"
     FORGED = "forged"  # the signature does not verify under the key it names
     UNKNOWN_KEY = "unknown_key"  # no published key has that id
-    KEY_COMPROMISED = "key_compromised"  # valid, but signed by a compromised key after its last trusted batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +33,34 @@ class TrustedKey:
     status: str = "active"  # active, retired or compromised
     purpose: str = "stamp"  # stamp, or publication: signs the trust list and revocation bundle, never a stamp
     compromised_at: datetime | None = None
-    last_trusted_batch_id: int | None = None
 
-    def trusts_batch(self, batch_id: int) -> bool:
-        """Say whether stamps of this batch are trusted under this key."""
-        if self.status != "compromised":
-            return True
-        return self.last_trusted_batch_id is not None and batch_id <= self.last_trusted_batch_id
+    @property
+    def compromised(self) -> bool:
+        """Say whether the key is marked compromised."""
+        return self.status == "compromised"
+
+    def trusts_issue(self, issued_at: datetime | None) -> bool:
+        """Say whether a batch signed at `issued_at` (as the ledger or the registry records it, never as the
+        stamp says) is trusted under this key: always for a sound key, and for a compromised one only if it
+        was issued strictly before the compromise. Naive times are read as UTC."""
+        return trusted_issue(self.status, self.compromised_at, issued_at)
+
+
+def trusted_issue(status: str, compromised_at: datetime | None, issued_at: datetime | None) -> bool:
+    """Say whether a batch issued at `issued_at` under a key of this status and compromise time is trusted.
+
+    The thief can sign any batch number, so a compromised key's trusted set is decided by the issue time an
+    honest record holds; an unknown issue time or compromise time trusts nothing.
+    """
+    if status != "compromised":
+        return True
+    if issued_at is None or compromised_at is None:
+        return False
+    return _utc(issued_at) < _utc(compromised_at)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 KeyRing = Mapping[int, TrustedKey]
@@ -53,7 +73,8 @@ def sign_body(private_key: Ed25519PrivateKey, body: StampBody) -> str:
 
 
 def check_signature(parsed: ParsedToken, keys: KeyRing) -> SignatureCheck:
-    """Check a parsed token's signature against the key ring."""
+    """Check a parsed token's signature against the key ring (a compromised key's signature is valid here: what
+    it still vouches for is decided from the batch's issue time, never from the stamp)."""
     key = keys.get(parsed.body.key_id)
     if key is None or key.purpose != "stamp":  # a publication key never vouches for a stamp
         return SignatureCheck.UNKNOWN_KEY
@@ -61,8 +82,6 @@ def check_signature(parsed: ParsedToken, keys: KeyRing) -> SignatureCheck:
         key.public_key.verify(parsed.signature, parsed.signed_message())
     except InvalidSignature:
         return SignatureCheck.FORGED
-    if not key.trusts_batch(parsed.body.batch_id):
-        return SignatureCheck.KEY_COMPROMISED
     return SignatureCheck.VALID
 
 
@@ -94,8 +113,9 @@ def jwk(key: TrustedKey) -> dict[str, Any]:
         "ocop_status": key.status,
     }
     if key.compromised_at is not None:
-        entry["ocop_compromised_at"] = key.compromised_at.isoformat()
-        entry["ocop_last_trusted_batch"] = key.last_trusted_batch_id
+        # No "ocop_last_trusted_batch" any more: a batch number is what the thief writes, so it must not
+        # grant trust. A verifier that still reads it finds none and trusts nothing of this key (fail closed).
+        entry["ocop_compromised_at"] = _utc(key.compromised_at).isoformat()
     return entry
 
 
@@ -146,7 +166,7 @@ def _read_jwk(entry: Any, number: int) -> TrustedKey:
             params={**where, "use": repr(use)},
         )
     kid = str(entry.get("kid", ""))
-    if not kid.isdigit() or not 1 <= int(kid) <= 0xFFFF:
+    if not is_key_id(kid):
         raise JWKSError(
             N_("key %(number)s has kid %(kid)s; stamp key ids are numbers 1..65535"),
             params={**where, "kid": repr(kid)},
@@ -155,9 +175,7 @@ def _read_jwk(entry: Any, number: int) -> TrustedKey:
         public_key = Ed25519PublicKey.from_public_bytes(b64url_decode(str(entry.get("x", ""))))
     except ValueError as error:
         raise JWKSError(N_("key %(number)s has no valid 32-byte 'x'"), params=where) from error
-    last_trusted = entry.get("ocop_last_trusted_batch")
-    if last_trusted is not None and (not isinstance(last_trusted, int) or isinstance(last_trusted, bool)):
-        raise JWKSError(N_("key %(number)s has a non-numeric ocop_last_trusted_batch"), params=where)
+    # "ocop_last_trusted_batch" (older exports) is ignored: trust is decided by issue time.
     compromised = entry.get("ocop_compromised_at")
     try:
         compromised_at = datetime.fromisoformat(compromised) if compromised else None
@@ -169,5 +187,12 @@ def _read_jwk(entry: Any, number: int) -> TrustedKey:
         status=str(entry.get("ocop_status", "active")),
         purpose=use,
         compromised_at=compromised_at,
-        last_trusted_batch_id=last_trusted,
     )
+
+
+def is_key_id(text: str) -> bool:
+    """Say whether text is a key id as documents write it: ASCII digits 0-9 naming 1..65535.
+
+    str.isdigit() alone accepts '²' (int() then fails) and '٣' (int() reads 3): a key id has one spelling.
+    """
+    return text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= 0xFFFF

@@ -178,9 +178,9 @@ def flagged_stamps(
 ) -> list[FlaggedStamp]:
     """Return stamps with clone flags, warnings first, then notices, most devices first.
 
-    A stamp counts if it was scanned since `since` (or ever) and, optionally, belongs to one batch; its
-    flags are judged over its whole history by the same rules the public page applies, so an inspector
-    sees what a shopper is told. The query only narrows the candidates; clones.assess decides.
+    A stamp counts if it was scanned or its serial typed since `since` (or ever) and, optionally, belongs to
+    one batch; its flags are judged over its whole history by clones.assess, the rules the public look-ups
+    compute (and keep from shoppers: they are evidence, not a verdict). The query only narrows the candidates.
     """
     candidates = session.execute(_candidates(limits, since=since, batch_id=batch_id, limit=limit)).all()
     found = batches_by_id(session, [row[0] for row in candidates])
@@ -203,17 +203,22 @@ def flagged_stamps(
 def _candidates(
     limits: clones.Thresholds, *, since: datetime | None, batch_id: int | None, limit: int
 ) -> Select[int | None, int | None, int]:
-    """Return the query for (batch, sequence, scans) of the stamps that could reach a notice at all."""
-    camera = and_(Scan.batch_id.is_not(None), Scan.sequence.is_not(None), Scan.channel != Channel.SERIAL)
-    early = func.sum(case((Scan.flags.contains(Verdict.NOT_ACTIVATED.value), 1), else_=0))
+    """Return the query for (batch, sequence, look-ups) of the stamps that could reach a notice at all.
+
+    Camera scans and typed serials both count: a serial typed from many networks is a flag of its own.
+    """
+    stamp = and_(Scan.batch_id.is_not(None), Scan.sequence.is_not(None))
+    camera = Scan.channel != Channel.SERIAL
+    early = func.sum(case((and_(camera, Scan.flags.contains(Verdict.NOT_ACTIVATED.value)), 1), else_=0))
     devices, provinces = _devices(), func.count(distinct(Scan.province_code))
-    query = select(Scan.batch_id, Scan.sequence, func.count(Scan.id)).where(camera)
+    typed = func.count(distinct(case((Scan.channel == Channel.SERIAL, Scan.salt_period + ":" + Scan.device))))
+    query = select(Scan.batch_id, Scan.sequence, func.count(Scan.id)).where(stamp)
     if batch_id is not None:
         query = query.where(Scan.batch_id == batch_id)
     if since is not None:
         recent = (
             select(Scan.batch_id, Scan.sequence)
-            .where(camera, Scan.scanned_at >= since)
+            .where(stamp, Scan.scanned_at >= since)
             .group_by(Scan.batch_id, Scan.sequence)
         )
         if batch_id is not None:
@@ -228,6 +233,7 @@ def _candidates(
                 # two provinces are enough for impossible travel
                 provinces >= min(2, limits.provinces_notice, limits.provinces_warning),
                 early >= min(limits.before_activation_notice, limits.before_activation_warning),
+                typed >= min(limits.typed_serial_notice, limits.typed_serial_warning),
             )
         )
         .order_by(devices.desc(), Scan.batch_id, Scan.sequence)

@@ -1,8 +1,11 @@
 """Clone flags: patterns of scans that suggest a genuine stamp was copied. Pure: facts in, flags out.
 
-A signature cannot stop a photocopy; the scan history can hint at one. Flags are graded: a *notice* is
-shown calmly under the product's details and leaves the verdict alone; only a *warning* makes the verdict
-"suspicious". A shopper scanning the same stamp again, from the same device, never adds a device.
+A signature cannot stop a photocopy; the scan history can hint at one. But every fact here comes from
+anonymous requests (page loads, provinces told, serials typed), which anyone can send from many networks,
+so flags are evidence for inspectors (office analytics, the operator's CLI), never a public verdict: no
+sequence of requests may turn a genuine stamp "suspicious" for shoppers (issue 9). Flags are graded: a
+*notice* can be normal; a *warning* is a strong pattern, listed first. A shopper scanning the same stamp
+again, from the same device, never adds a device.
 
 A device is a hash of address and user agent, and the user agent is the client's to choose: one client
 could pose as any number of phones. So notices count devices, but warnings count *networks* (a hash of the
@@ -174,5 +177,5 @@ def assess(scans: Iterable[ScanFact], limits: Thresholds, *, activated: bool) ->
 
 
 def is_suspicious(flags: Iterable[CloneFlag]) -> bool:
-    """Say whether the flags are strong enough to make the verdict 'suspicious'."""
+    """Say whether the flags hold a warning, the strong patterns inspectors look at first."""
     return any(flag.level is Level.WARNING for flag in flags)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -19,60 +19,74 @@ from traceability.console import echo_json, fail
 from traceability.db import get_session, utcnow
 from traceability.errors import DomainError
 from traceability.stamps.keystore import KeyStore, store_from_config
-from traceability.stamps.signing import JWKSError, KeyRing, keyring_from_jwks
 from traceability.verification import publication
 from traceability.verification.clones import Thresholds
+from traceability.verification.offline_material import Material, offline_material
 from traceability.verification.records import outcome_record, verification_record
 from traceability.verification.services import own_prefixes, verify_and_assess
 from traceability.verification.trustlist import (
-    REVOCATIONS_CONTEXT,
-    REVOCATIONS_TYPE,
-    Revocations,
-    SignedDocumentError,
     apply_revocations,
-    open_document,
-    read_revocations,
 )
 from traceability.verification.verdicts import Verdict, check_offline
 
+_OFFLINE_HELP = """
 
-def _load_json(path: str, what: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        fail(f"{path} is not a usable {what}: {error}")
-
-
-def _load_revocations(path: str, ring: KeyRing) -> Revocations:
-    try:
-        bundle = read_revocations(
-            open_document(_load_json(path, "revocation bundle"), ring, REVOCATIONS_CONTEXT, REVOCATIONS_TYPE)
-        )
-    except SignedDocumentError as error:
-        fail(f"{path} cannot be trusted: {error}")
-    if bundle.is_stale(utcnow()):
-        fail(
-            f"{path} is stale (issued {bundle.issued_at.isoformat()}, good until {bundle.stale_after.isoformat()}): "
-            "fetch a fresh one from /api/v1/revocations"
-        )
-    return bundle
+Offline, what is pinned is what you give: a JWK Set given to --trust is trusted as it is (get it from a
+source you trust); a signed trust list (/.well-known/ocop-trust-list.json) is checked with the publication
+key(s) of the JWK Set given to --pin, and its keys are used. The revocation bundle and the ledger's
+checkpoint must be signed by a publication key so trusted. Without --revocations the revocation status is
+NOT checked, and without a ledger (--ledger, or inside the bundle) the stamps' batches are NOT checked: the
+command says so and exits 3 even when every code reads genuine. --state FILE remembers the newest trust list,
+bundle and ledger seen and refuses older ones. Exits 0 only if every code is genuine and everything was
+checked, 1 if any code is not genuine."""
 
 
 @click.command("verify")
 @click.argument("codes", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per code.")
-@click.option("--offline", is_flag=True, help="Use only the published keys, not the database.")
-@click.option("--trust", "trust_file", type=click.Path(exists=True, dir_okay=False), help="JWK Set file for --offline.")
+@click.option("--offline", is_flag=True, help="Use only published documents, not the database.")
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="For --offline: a JWK Set (pinned as given) or a signed trust list (checked with --pin).",
+)
+@click.option(
+    "--pin",
+    "pin_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A JWK Set whose publication keys are pinned: they must sign the trust list, bundle and ledger.",
+)
 @click.option(
     "--revocations",
     "revocations_file",
     type=click.Path(exists=True, dir_okay=False),
     help="Signed revocation bundle for --offline (refused if altered or stale).",
 )
+@click.option(
+    "--ledger",
+    "ledger_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Ledger export for --offline ('traceability ledger export'); default: the one inside the bundle.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False),
+    help="File remembering the newest trust list, bundle and ledger seen; older ones are refused.",
+)
+@click.option("--not-before", "not_before_text", help="Refuse a revocation bundle issued before this ISO 8601 time.")
 @with_appcontext
 def verify_command(
-    codes: tuple[str, ...], as_json: bool, offline: bool, trust_file: str | None, revocations_file: str | None
+    codes: tuple[str, ...],
+    as_json: bool,
+    offline: bool,
+    trust_file: str | None,
+    pin_file: str | None,
+    revocations_file: str | None,
+    ledger_file: str | None,
+    state_file: str | None,
+    not_before_text: str | None,
 ) -> None:
     """Verify stamp codes (a full URL or the token); '-' reads codes from standard input, one a line.
 
@@ -80,15 +94,40 @@ def verify_command(
     recorded. A URL that does not start with PUBLIC_BASE_URL or one of STAMP_URL_PREFIXES reads 'suspicious'
     (its QR may have been replaced), online and offline. Exits 0 only if every code is genuine.
     """
+    offline_only = (trust_file, pin_file, revocations_file, ledger_file, state_file, not_before_text)
     if offline and not trust_file:
         fail("--offline needs --trust JWKS_FILE (export it with 'traceability keys export --jwks FILE')")
-    if (trust_file or revocations_file) and not offline:
-        fail("--trust and --revocations are only used with --offline")
+    if any(option is not None for option in offline_only) and not offline:
+        fail("--trust, --pin, --revocations, --ledger, --state and --not-before are only used with --offline")
+    not_before = _parse_not_before(not_before_text)
     inputs = _read_codes(codes)
-    records = _verify_offline(inputs, trust_file, revocations_file) if trust_file else _verify_online(inputs)
+    if trust_file is None:
+        records, not_checked = _verify_online(inputs), []
+    else:
+        material = offline_material(trust_file, pin_file, revocations_file, ledger_file, state_file, not_before)
+        records, not_checked = _verify_offline(inputs, material), material.not_checked
     _print_records(records, as_json=as_json)
+    for missing in not_checked:
+        click.echo(f"WARNING: {missing} was NOT checked: a code reading genuine here may be revoked.", err=True)
     if sum(r["verdict"] == Verdict.GENUINE.value for r in records) != len(records):
         sys.exit(1)
+    if not_checked:
+        sys.exit(3)
+
+
+verify_command.help = (verify_command.help or "") + _OFFLINE_HELP
+
+
+def _parse_not_before(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        fail(f"--not-before must be an ISO 8601 time with a zone, not {text!a}")
+    return value
 
 
 def _read_codes(codes: tuple[str, ...]) -> list[str]:
@@ -102,27 +141,18 @@ def _read_codes(codes: tuple[str, ...]) -> list[str]:
     return inputs
 
 
-def _verify_offline(inputs: list[str], trust_file: str, revocations_file: str | None) -> list[dict[str, Any]]:
-    """Check codes against the keys of a JWK Set file and, if given, a signed revocation bundle."""
-    document = _load_json(trust_file, "JWK Set")
-    try:
-        ring = keyring_from_jwks(document)
-        publication_ring = keyring_from_jwks(document, purpose="publication")
-    except JWKSError as error:
-        fail(f"{trust_file} is not a usable JWK Set: {error}")
-    if revocations_file and not publication_ring:
-        fail(
-            f"{trust_file} has no publication key, so no revocation bundle can be checked: "
-            "export a current JWK Set with 'traceability keys export --jwks FILE'"
-        )
-    bundle = _load_revocations(revocations_file, publication_ring) if revocations_file else None
+def _verify_offline(inputs: list[str], material: Material) -> list[dict[str, Any]]:
+    """Check codes against the keys, the ledger and the revocation bundle that were given."""
     today, prefixes = clock.today(), own_prefixes(current_app.config)
     records = []
     for code in inputs:
-        outcome = check_offline(code, ring, today, prefixes)
-        if bundle is not None:
-            apply_revocations(outcome, bundle)
-        records.append(outcome_record(code, outcome))
+        outcome = check_offline(code, material.stamp_keys, today, prefixes, material.ledger)
+        if material.bundle is not None:
+            apply_revocations(outcome, material.bundle, material.ledger)
+        record = outcome_record(code, outcome)
+        if material.not_checked:
+            record["not_checked"] = material.not_checked
+        records.append(record)
     return records
 
 
@@ -132,7 +162,8 @@ def _verify_online(inputs: list[str]) -> list[dict[str, Any]]:
     limits, prefixes = Thresholds.from_config(current_app.config), own_prefixes(current_app.config)
     records = []
     for code in inputs:
-        records.append(verification_record(code, verify_and_assess(session, code, today, limits, prefixes=prefixes)))
+        result = verify_and_assess(session, code, today, limits, prefixes=prefixes)
+        records.append(verification_record(code, result, evidence=True))  # the operator sees the evidence
     session.rollback()  # verifying changes nothing
     return records
 

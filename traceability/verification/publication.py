@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from traceability.ledger import services as ledger
 from traceability.registry.models import Product
 from traceability.registry.services import current_certification
+from traceability.stamps import ledger_entries
 from traceability.stamps.keys import active_publication_key, list_keys, trusted_key
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState, StampRange
@@ -23,9 +25,11 @@ def _sign(session: Session, store: KeyStore, context: bytes, payload: dict[str, 
     return trustlist.sign_document(store.load(key.id, key.purpose.value), key.id, context, payload)
 
 
-def trust_list(session: Session, store: KeyStore, issuer: str, now: datetime) -> dict[str, Any]:
+def trust_list(
+    session: Session, store: KeyStore, issuer: str, now: datetime, ledger_origin: str | None = None
+) -> dict[str, Any]:
     """Return the signed list of every key (stamp and publication) with its purpose, validity window and
-    status."""
+    status, and the ledger's origin and verifier keys (checkpoints are signed by publication keys)."""
     keys = []
     for key in list_keys(session):
         entry = jwk(trusted_key(key))
@@ -37,11 +41,12 @@ def trust_list(session: Session, store: KeyStore, issuer: str, now: datetime) ->
                 "status": key.status.value,
                 "valid_from": trustlist.timestamp(key.created_at),
                 "valid_to": trustlist.timestamp(key.retired_at) if key.retired_at else None,
-                "compromised_at": trustlist.timestamp(key.compromised_at) if key.compromised_at else None,
-                "last_trusted_batch": key.last_trusted_batch_id,
+                "compromised_at": trustlist.timestamp_ms(key.compromised_at) if key.compromised_at else None,
             }
         )
     payload = trustlist.trust_list_payload(keys, issuer, now)
+    origin = ledger.log_origin(session, ledger_origin or ledger.default_origin(issuer))
+    payload["ledger"] = {"origin": origin, "verifier_keys": ledger_entries.verifier_keys(session, origin)}
     return _sign(session, store, trustlist.TRUST_LIST_CONTEXT, payload)
 
 
@@ -69,8 +74,8 @@ def revocations(session: Session, store: KeyStore, now: datetime, today: date, m
     compromised = [
         {
             "kid": str(key.id),
-            "compromised_at": trustlist.timestamp(key.compromised_at) if key.compromised_at else None,
-            "last_trusted_batch": key.last_trusted_batch_id,
+            # No "last_trusted_batch": the compromise time and the ledger's issue times decide trust.
+            "compromised_at": trustlist.timestamp_ms(key.compromised_at) if key.compromised_at else None,
         }
         for key in list_keys(session)
         if key.status is KeyStatus.COMPROMISED
@@ -102,4 +107,6 @@ def revocations(session: Session, store: KeyStore, now: datetime, today: date, m
         ranges=ranges,
         not_activated=_not_activated_ranges(session),
     )
+    # The whole ledger, so an offline verifier can check a batch's entry without the network (None: empty).
+    payload["ledger"] = ledger.export(session) if ledger.latest_checkpoint(session) is not None else None
     return _sign(session, store, trustlist.REVOCATIONS_CONTEXT, payload)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from traceability.verification.services import Verification
 
 MAX_ECHO = 300
+LEDGER_CHECKPOINT_PATH = "/api/v1/ledger/checkpoint"  # the ledger blueprint serves it
 
 
 def outcome_record(code: str, outcome: Outcome) -> dict[str, Any]:
@@ -37,8 +38,11 @@ def outcome_record(code: str, outcome: Outcome) -> dict[str, Any]:
     return record
 
 
-def verification_record(code: str, result: Verification) -> dict[str, Any]:
-    """Return the full record of an online verification (registry data only for trusted codes)."""
+def verification_record(code: str, result: Verification, *, evidence: bool = False) -> dict[str, Any]:
+    """Return the full record of an online verification (registry data only for trusted codes).
+
+    Clone flags are evidence for inspectors, not for the public: only with `evidence` (the operator's CLI).
+    """
     record = outcome_record(code, result.outcome)
     record["checked_by"] = "serial" if result.by_serial else "signature"
     if result.batch is None or result.product is None:
@@ -66,7 +70,20 @@ def verification_record(code: str, result: Verification) -> dict[str, Any]:
         "first_scanned_at": timestamp(summary.first_at) if summary and summary.first_at else None,
         "first_province": summary.first_province if summary else None,
     }
-    record["clone_flags"] = [flag.to_dict() for flag in result.clone_flags]
+    if result.ledger is not None:
+        record["ledger"] = {
+            "index": result.ledger.index,
+            "tree_size": result.ledger.tree_size,
+            "checkpoint_url": LEDGER_CHECKPOINT_PATH,
+        }
+    if result.claim is not None:
+        record["scratch_off"] = {
+            "claimed": result.claim.claimed,
+            "first_claimed_at": timestamp(result.claim.first_at) if result.claim.first_at else None,
+            "first_claim_province": result.claim.first_province,
+        }
+    if evidence:
+        record["clone_flags"] = [flag.to_dict() for flag in result.clone_flags]
     return record
 
 

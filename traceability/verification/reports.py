@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,14 @@ REPORTS_PER_DEVICE_PER_DAY = 3
 class TooManyReports(DomainError):
     status = 429
     code = "too_many_reports"
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    """A stored report, and why its photo was left out (None: kept, or none sent)."""
+
+    report: Report
+    photo_refused: ValidationError | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +75,14 @@ def clean_photo(raw: bytes, max_bytes: int) -> bytes:
             image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))
             image.thumbnail((PHOTO_EDGE, PHOTO_EDGE), reducing_gap=2.0)
             picture = image.convert("RGB")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+            output = io.BytesIO()
+            picture.save(output, format="JPEG", quality=80, optimize=True)
+    except ValidationError:
+        raise
+    except Exception as error:
+        # Pillow's decoders answer hostile bytes with OSError, SyntaxError, ValueError, EOFError, struct.error,
+        # IndexError, DecompressionBombError...; whichever it is, the file is not a photo we can read.
         raise ValidationError(N_("this file is not a photo we can read"), field="photo") from error
-    output = io.BytesIO()
-    picture.save(output, format="JPEG", quality=80, optimize=True)
     return output.getvalue()
 
 
@@ -84,8 +96,12 @@ def file_report(
     device: Device,
     at: datetime,
     photo_max_bytes: int,
-) -> Report:
-    """Validate and store a report for inspectors; raise ValidationError or TooManyReports."""
+) -> FiledReport:
+    """Validate and store a report for inspectors; raise ValidationError or TooManyReports.
+
+    A photo that cannot be used never costs the shopper the report: it is stored without it, and the
+    result says why the photo was refused.
+    """
     shop = _text(data.shop_name, "shop_name", 200, required=True)
     place = _text(data.place, "place", 300, required=True)
     contact = _text(data.contact, "contact", 200, required=False)
@@ -100,7 +116,12 @@ def file_report(
     )
     if (recent or 0) >= REPORTS_PER_DEVICE_PER_DAY:  # before decoding any photo: that is the costly part
         raise TooManyReports(N_("thank you: we already have your reports for today"))
-    photo = clean_photo(data.photo, photo_max_bytes) if data.photo else None
+    photo, refused = None, None
+    if data.photo:
+        try:
+            photo = clean_photo(data.photo, photo_max_bytes)
+        except ValidationError as error:
+            refused = error
     assert shop is not None and place is not None
     report = Report(
         created_at=at,
@@ -119,4 +140,4 @@ def file_report(
     )
     session.add(report)
     session.flush()
-    return report
+    return FiledReport(report, refused)

@@ -5,7 +5,7 @@ the salt is derived from a server secret and the current period (a week by defau
 gets an unrelated value next period and nobody can reverse a stored value into an address.
 
 The user agent is chosen by the client, so one client can pose as any number of devices: the device hash
-only recognises the same phone scanning again. Clone *warnings* (which change the verdict) count networks
+only recognises the same phone scanning again. Clone *warnings* (evidence for inspectors) count networks
 instead: a keyed hash of the address's /24 (IPv4) or /48 (IPv6) under the same salt.
 """
 
@@ -144,10 +144,13 @@ class ScanSummary:
     count: int
     first_at: datetime | None
     first_province: str | None
+    # The first scan whose shopper told a province, when the very first scan's did not.
+    placed_at: datetime | None = None
+    placed_province: str | None = None
 
 
 def summary(session: Session, batch_id: int, sequence: int) -> ScanSummary:
-    """Return how often the stamp was scanned, and when and where first (where a place is known)."""
+    """Return how often the stamp was scanned, when first, and where first (the earliest scan with a place)."""
     count = session.scalar(select(func.count(Scan.id)).where(*_stamp_scans(batch_id, sequence))) or 0  # type: ignore[arg-type]
     first = session.execute(
         select(Scan.scanned_at, Scan.province_code)
@@ -157,7 +160,15 @@ def summary(session: Session, batch_id: int, sequence: int) -> ScanSummary:
     ).first()
     if first is None:
         return ScanSummary(0, None, None)
-    return ScanSummary(count, first[0], first[1])
+    if first[1] is not None:
+        return ScanSummary(count, first[0], first[1])
+    placed = session.execute(
+        select(Scan.scanned_at, Scan.province_code)
+        .where(*_stamp_scans(batch_id, sequence), Scan.province_code.is_not(None))  # type: ignore[arg-type]
+        .order_by(Scan.scanned_at, Scan.id)
+        .limit(1)
+    ).first()
+    return ScanSummary(count, first[0], None, *(placed or (None, None)))
 
 
 def own_scan(session: Session, scan_id: int, device: Device) -> Scan | None:

@@ -134,15 +134,28 @@ def _words(verdict: Verdict, result: object | None, today: date | None) -> tuple
             _certificate_detail(result, today),
             _("The product may still be fine, but it may not be sold as an OCOP product. You can report it below."),
         )
-    return (
-        _("Possible copy of a genuine stamp"),
-        _("This stamp is genuine, but the way it has been scanned suggests that copies of it are in circulation."),
-        _("Look at where and when it was first scanned, below. If that does not fit your product, report it."),
+    return (_("Possible copy of a genuine stamp"), _suspicious_detail(result), report)
+
+
+def _suspicious_detail(result: object | None) -> str:
+    # Only strong evidence makes a stamp suspicious; scan patterns never do (services.assess).
+    claim = getattr(result, "claim", None)
+    if claim is not None and claim.repeated and claim.first_at is not None:
+        province = get_province(claim.first_province) if claim.first_province else None
+        return _(
+            "This stamp is genuine, but its scratch-off code was claimed on %(day)s (%(where)s) and then again "
+            "from elsewhere: copies of this label are in circulation.",
+            day=flask_babel.format_datetime(claim.first_at, "dd/MM/yyyy"),
+            where=province.name if province else _("province not told"),
+        )
+    return _(
+        "This code is genuine, but it points to another website than the OCOP service: "
+        "the QR code on the label may have been replaced."
     )
 
 
 def flag_text(flag: CloneFlag) -> str:
-    """Return a calm sentence for a clone flag."""
+    """Return a calm sentence for a clone flag (the inspectors' pages: flags are never shown publicly)."""
     names = [p.name for p in (get_province(code) for code in flag.provinces) if p is not None]
     if flag.kind is Kind.MANY_DEVICES:
         return ngettext(

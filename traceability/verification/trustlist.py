@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from traceability.errors import DomainError, Term
 from traceability.i18n import N_
-from traceability.stamps.signing import KeyRing, b64url_decode, b64url_encode
+from traceability.ledger.snapshot import LedgerSnapshot
+from traceability.stamps.signing import KeyRing, TrustedKey, b64url_decode, b64url_encode, is_key_id, trusted_issue
 from traceability.verification.verdicts import Outcome, Verdict
 
 TRUST_LIST_CONTEXT = b"OCOP-TRUSTLIST-v1"
@@ -42,6 +43,17 @@ def canonical_json(value: Any) -> bytes:
 def timestamp(at: datetime) -> str:
     """Return a UTC time as the documents write it (ISO 8601, seconds, 'Z')."""
     return at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def timestamp_ms(at: datetime) -> str:
+    """Return a UTC time with milliseconds, as the ledger records issue times: a compromise time is compared
+    with them, and truncating it only ever trusts less."""
+    moment = at.astimezone(UTC)
+    return (
+        moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
 
 
 def _parse_time(text: Any, name: str) -> datetime:
@@ -82,9 +94,10 @@ def open_document(document: Any, ring: KeyRing, context: bytes, expected_type: s
             params={"expected": expected_type, "found": repr(payload.get("type"))},
         )
     kid = str(signature.get("kid", ""))
-    key = ring.get(int(kid)) if kid.isdigit() else None
+    key = ring.get(int(kid)) if is_key_id(kid) else None
     if key is None:
-        raise SignedDocumentError(N_("signed by key %(kid)s, which is not a trusted key"), params={"kid": repr(kid)})
+        # ascii(): a key id in any other script is shown escaped, never read as a number.
+        raise SignedDocumentError(N_("signed by key %(kid)s, which is not a trusted key"), params={"kid": ascii(kid)})
     if key.purpose != "publication":
         raise SignedDocumentError(
             N_("signed by key %(kid)s, which is a %(purpose)s key, not a publication key"),
@@ -122,11 +135,12 @@ class Revocations:
 
     issued_at: datetime
     stale_after: datetime
-    keys: dict[int, int | None]  # compromised key id -> last trusted batch (None: no batch is trusted)
+    keys: dict[int, datetime | None]  # compromised key id -> compromise time (None: nothing it signed is trusted)
     batches: frozenset[int]
     products: frozenset[int]  # product references whose OCOP certificate was revoked
     ranges: dict[int, list[tuple[int, int]]]  # batch -> revoked or voided [start, end) stamp ranges
     not_activated: dict[int, list[tuple[int, int]]]  # batch -> issued or printed, never applied to goods
+    ledger: Any = None  # the ledger export document carried in the payload, still to be opened; None if absent
 
     def is_stale(self, now: datetime) -> bool:
         """Say whether the bundle is too old to rely on."""
@@ -164,6 +178,13 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+def _kid(value: Any) -> int:
+    text = str(value)
+    if not is_key_id(text):
+        raise SignedDocumentError(N_("%(what)s must be a non-negative integer"), params={"what": "kid"})
+    return int(text)
+
+
 def _ranges(entries: Any) -> dict[int, list[tuple[int, int]]]:
     ranges: dict[int, list[tuple[int, int]]] = {}
     for entry in entries:
@@ -175,10 +196,12 @@ def _ranges(entries: Any) -> dict[int, list[tuple[int, int]]]:
 def read_revocations(payload: Mapping[str, Any]) -> Revocations:
     """Read an opened revocation payload into Revocations; raise SignedDocumentError if it is malformed."""
     try:
+        # A key listed without a compromise time trusts nothing ("last_trusted_batch" of older bundles is
+        # ignored: a batch number never grants trust).
         keys = {
-            _int(int(str(k["kid"])), "kid"): (
-                None if k.get("last_trusted_batch") is None else _int(k["last_trusted_batch"], "last_trusted_batch")
-            )
+            _kid(k["kid"]): None
+            if k.get("compromised_at") is None
+            else _parse_time(k["compromised_at"], "compromised_at")
             for k in payload["keys"]
         }
         ranges, not_activated = _ranges(payload["stamp_ranges"]), _ranges(payload["not_activated_ranges"])
@@ -190,6 +213,7 @@ def read_revocations(payload: Mapping[str, Any]) -> Revocations:
             products=frozenset(_int(p, "product") for p in payload["products"]),
             ranges=ranges,
             not_activated=not_activated,
+            ledger=payload.get("ledger"),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise SignedDocumentError(
@@ -197,17 +221,18 @@ def read_revocations(payload: Mapping[str, Any]) -> Revocations:
         ) from error
 
 
-def apply_revocations(outcome: Outcome, revocations: Revocations) -> Outcome:
-    """Add what the bundle knows to an offline outcome (codes that prove nothing are left alone)."""
+def apply_revocations(outcome: Outcome, revocations: Revocations, ledger: LedgerSnapshot | None = None) -> Outcome:
+    """Add what the bundle knows to an offline outcome (codes that prove nothing are left alone); a key the
+    bundle lists as compromised is judged by the issue time of the batch's ledger entry."""
     if not outcome.trusted or outcome.parsed is None:
         return outcome
     body = outcome.parsed.body
     if body.key_id in revocations.keys:
-        last = revocations.keys[body.key_id]
-        if last is None or body.batch_id > last:
+        entry = ledger.entry(body.batch_id) if ledger is not None else None
+        if not trusted_issue("compromised", revocations.keys[body.key_id], entry.issued_at if entry else None):
             outcome.add(
                 Verdict.REVOKED,
-                f"key {body.key_id} was compromised and batch {body.batch_id} is after its last trusted batch",
+                f"key {body.key_id} was compromised and batch {body.batch_id} is not in the ledger as issued before",
             )
     if body.batch_id in revocations.batches:
         outcome.add(Verdict.REVOKED, f"batch {body.batch_id} was withdrawn")
@@ -221,3 +246,36 @@ def apply_revocations(outcome: Outcome, revocations: Revocations) -> Outcome:
     if body.product_ref in revocations.products:
         outcome.add(Verdict.CERTIFICATE_EXPIRED, "the product's OCOP certificate was revoked")
     return outcome
+
+
+# --- reading the trust list -----------------------------------------------------------------------------
+
+
+def issued_at_of(payload: Mapping[str, Any]) -> datetime:
+    """Return when a signed document's payload says it was issued."""
+    return _parse_time(payload.get("issued_at"), "issued_at")
+
+
+def read_trust_list(payload: Mapping[str, Any]) -> dict[int, TrustedKey]:
+    """Read an opened trust list payload into a key ring of every key it lists (both purposes); raise
+    SignedDocumentError if it is malformed."""
+    ring: dict[int, TrustedKey] = {}
+    try:
+        for entry in payload["keys"]:
+            kid = _kid(entry["kid"])
+            purpose, status = entry["purpose"], entry["status"]
+            if purpose not in ("stamp", "publication") or status not in ("active", "retired", "compromised"):
+                raise ValueError(f"key {kid} has purpose {purpose!r} and status {status!r}")
+            compromised = entry.get("compromised_at")
+            ring[kid] = TrustedKey(
+                key_id=kid,
+                public_key=Ed25519PublicKey.from_public_bytes(b64url_decode(str(entry["x"]))),
+                status=status,
+                purpose=purpose,
+                compromised_at=None if compromised is None else _parse_time(compromised, "compromised_at"),
+            )
+    except (KeyError, TypeError, ValueError) as error:
+        raise SignedDocumentError(
+            N_("the trust list is malformed: %(error)s"), params={"error": ascii(str(error))[1:-1][:200]}
+        ) from error
+    return ring

@@ -21,9 +21,10 @@ from traceability.registry.classification import get_product_set
 from traceability.registry.places import current_province
 from traceability.stamps.keys import keyring
 from traceability.stamps.keystore import store_from_config
+from traceability.stamps.models import RangeState
 from traceability.stamps.signing import jwks
-from traceability.verification import publication, scans
-from traceability.verification.clones import Level, Thresholds
+from traceability.verification import claims, publication, scans
+from traceability.verification.clones import Thresholds
 from traceability.verification.commands import revocations_group, trustlist_group, verify_command
 from traceability.verification.models import Channel, Scan
 from traceability.verification.provinces import PROVINCES, get_province
@@ -39,7 +40,7 @@ from traceability.verification.services import (
     verify_code,
     verify_serial,
 )
-from traceability.verification.texts import certification_status, explain, flag_text, producer_type
+from traceability.verification.texts import certification_status, explain, producer_type
 from traceability.verification.verdicts import Verdict
 from traceability.web import limiter
 
@@ -50,6 +51,8 @@ bp.cli.add_command(revocations_group)
 bp.cli.add_command(trustlist_group)
 
 SCAN_REF_MAX_AGE = 3600  # a page's province and report forms stay usable for an hour
+CODE_MAX = 4096  # the API's `code`: maxLength in openapi.json (a stamp URL is under 300)
+ASCII_WHITESPACE = " \t\n\x0b\x0c\r"
 
 
 def _limit(name: str) -> Any:
@@ -62,6 +65,8 @@ serial_limit = limiter.limit(_limit("RATELIMIT_SERIAL"))
 report_limit = limiter.shared_limit(_limit("RATELIMIT_REPORT"), scope="report")
 # Telling one's province is cheap and common: its own budget, so it never uses up the reports'.
 place_limit = limiter.shared_limit(lambda: current_app.config.get("RATELIMIT_PLACE", "10 per hour"), scope="place")
+# Scratch-off codes typed: with SCRATCH_FAILURES_PER_DAY per stamp, what makes guessing hopeless (README).
+claim_limit = limiter.shared_limit(_limit("RATELIMIT_CLAIM"), scope="claim")
 
 
 def _thresholds() -> Thresholds:
@@ -114,15 +119,15 @@ def _page(result: Verification, code: str, *, status: int = 200, **extra: Any) -
         today=today,
         main=explain(flags[0], result, today),
         others=[explain(flag, result, today) for flag in flags[1:]],
-        notices=[flag for flag in result.clone_flags if flag.level is Level.NOTICE],
-        warnings=[flag for flag in result.clone_flags if flag.level is Level.WARNING],
         provinces=PROVINCES.values(),
         scan_ref=_scan_ref(result.scan),
-        flag_text=flag_text,
         producer_type=producer_type,
         product_set=get_product_set(product.product_set) if product else None,
         province_now=current_province(producer.address_scheme.value, producer.province_code) if producer else None,
         first_province=get_province(summary.first_province) if summary else None,
+        placed_province=get_province(summary.placed_province) if summary else None,
+        claim_province=get_province(result.claim.first_province) if result.claim else None,
+        claimable=result.claim is not None and result.state is RangeState.ACTIVATED and not result.by_serial,
         cert_status=certification_status(effective_status(certification, today)) if certification else None,
         **extra,
     )
@@ -182,6 +187,36 @@ def place() -> ResponseReturnValue:
     return redirect(url_for("verification.stamp_page", token=code, seen=request.form.get("ref"), placed=1) + "#scans")
 
 
+@bp.post("/claim")
+@claim_limit
+def claim() -> ResponseReturnValue:
+    """Check the code a shopper scratched free on a stamp, and say whether it was claimed before."""
+    token = request.form.get("code", "")[:2048].strip()
+    session, today = get_session(), clock.today()
+    found = verify_code(session, token, today, _prefixes())
+    if found.verdict is not Verdict.GENUINE or found.state is not RangeState.ACTIVATED or found.batch is None:
+        raise claims.NothingToClaim(N_("this stamp has no scratch-off code"), field="scratch_code")
+    assert found.sequence is not None
+    try:
+        with transaction():
+            outcome = claims.claim(
+                session,
+                found.batch,
+                found.sequence,
+                request.form.get("scratch_code", ""),
+                device=_device(),
+                at=utcnow(),
+                province=request.form.get("province") or None,
+                max_failures=int(current_app.config["SCRATCH_FAILURES_PER_DAY"]),
+            )
+    except (ValidationError, claims.ClaimsExhausted) as error:
+        result = assess(session, verify_code(session, token, today, _prefixes()), token, _thresholds())
+        return _page(result, token, status=error.status, claim_error=error.localized())
+    result = assess(session, verify_code(session, token, today, _prefixes()), token, _thresholds())
+    status = 422 if outcome.result is claims.Result.WRONG else 200
+    return _page(result, token, status=status, claim_result=outcome.result.value)
+
+
 @bp.post("/report")
 @report_limit
 def report() -> ResponseReturnValue:
@@ -206,7 +241,7 @@ def report() -> ResponseReturnValue:
     )
     try:
         with transaction():
-            file_report(
+            filed = file_report(
                 session,
                 data,
                 verdict=result.verdict if result else Verdict.MALFORMED,
@@ -226,7 +261,8 @@ def report() -> ResponseReturnValue:
             provinces=PROVINCES.values(),
         )
         return body, error.status
-    return render_template("verification/report_done.html", code=code, by_serial=by_serial), 201
+    refused = filed.photo_refused.localized() if filed.photo_refused else None
+    return render_template("verification/report_done.html", code=code, by_serial=by_serial, photo_refused=refused), 201
 
 
 # Read by traceability.web before CSRF parses the form: a report is small text plus one photo.
@@ -236,9 +272,17 @@ report.max_content_length = lambda config: int(config["REPORT_PHOTO_MAX_BYTES"])
 @bp.get("/api/v1/verify")
 @verify_limit
 def verify_api() -> ResponseReturnValue:
-    code = request.args.get("code", "").strip()
-    if not code.strip():
+    raw = request.args.get("code", "")
+    # As the OpenAPI document says: 1..CODE_MAX characters, at least one that is not ASCII whitespace.
+    # Only ASCII whitespace is trimmed: str.strip() would also eat "\x1c".."\x1f", which the document's
+    # pattern (and JSON Schema's regex) treat as ordinary characters, and a code of them is `malformed`.
+    code = raw.strip(ASCII_WHITESPACE)
+    if not code:
         raise ValidationError(N_("give the stamp code as ?code=<URL or token>"), field="code")
+    if len(raw) > CODE_MAX:
+        raise ValidationError(
+            N_("a stamp code has at most %(limit)s characters"), field="code", params={"limit": CODE_MAX}
+        )
     record = ScanContext(Channel.API, _device(), utcnow())
     with transaction() as session:
         result = verify_and_assess(session, code, clock.today(), _thresholds(), record, _prefixes())
