@@ -29,6 +29,7 @@ from traceability.schema import upgrade_database
 from traceability.stamps import batches, keys
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.keystore import store_from_config
+from traceability.stamps.models import KeyPurpose
 from traceability.verification.services import verify_code
 from traceability.verification.verdicts import check_offline
 
@@ -55,6 +56,7 @@ def main() -> None:
         store = store_from_config(app.config)
         load_demo(session)
         key = keys.generate_key(session, store)
+        keys.generate_key(session, store, purpose=KeyPurpose.PUBLICATION)  # signs the ledger's checkpoints
         session.commit()
         day = today()
         product = next(p for p in list_products(session) if current_certification(p, day))

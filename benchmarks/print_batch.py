@@ -84,11 +84,13 @@ def issue_bench_batch(app: Flask, count: int) -> int:
     from traceability.registry.services import product_or_404
     from traceability.stamps import batches, keys
     from traceability.stamps.keystore import store_from_config
+    from traceability.stamps.models import KeyPurpose
 
     store = store_from_config(app.config)
     with app.app_context():
         session = get_session()
         keys.generate_key(session, store)
+        keys.generate_key(session, store, purpose=KeyPurpose.PUBLICATION)  # signs the ledger's checkpoints
         load_demo(session)
         batch = batches.issue_direct(
             session,
