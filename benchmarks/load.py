@@ -139,6 +139,22 @@ def reset_schema(database_url: str) -> None:
     engine.dispose()
 
 
+def wait_until_ready(process: subprocess.Popen[bytes], base: str, log: Path, name: str) -> subprocess.Popen[bytes]:
+    """Return the server process once /readyz answers 200; exit with its log's path if it dies or takes 60 s."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"{name} exited with {process.returncode}; see {log}")
+        try:
+            if _get(base + "/readyz") == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    sys.exit(f"{name} was not ready within 60 s; see {log}")
+
+
 def _get(url: str) -> int:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never goes to a proxy
     try:
@@ -158,18 +174,7 @@ def start_server(environment: dict[str, str], base: str, log: Path) -> subproces
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"gunicorn exited with {process.returncode}; see {log}")
-        try:
-            if _get(base + "/readyz") == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    sys.exit(f"gunicorn was not ready within 60 s; see {log}")
+    return wait_until_ready(process, base, log, "gunicorn")
 
 
 def run_wrk(base: str, paths_file: Path, script: Path, duration: int, connections: int) -> dict[str, Any]:

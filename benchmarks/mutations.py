@@ -49,7 +49,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load import _cli, _free_port, _get, reset_schema  # noqa: E402
+from benchmarks.load import _cli, _free_port, reset_schema, wait_until_ready  # noqa: E402
 from benchmarks.mutation_kinds import LIMIT_KIND, Setup, generate  # noqa: E402
 from traceability.stamps.keystore import FileKeyStore  # noqa: E402
 from traceability.verification.offline_material import offline_material  # noqa: E402
@@ -126,18 +126,7 @@ def start_server(environment: dict[str, str], base: str, port: int, log: Path) -
         process = subprocess.Popen(
             [sys.executable, "-c", program], env=environment, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the server exited with {process.returncode}; see {log}")
-        try:
-            if _get(base + "/readyz") == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    sys.exit(f"the server was not ready within 60 s; see {log}")
+    return wait_until_ready(process, base, log, "the server")
 
 
 # --- running --------------------------------------------------------------------------------------------
