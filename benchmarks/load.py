@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/load.py --database-url postgresql://root@127.0.0.1/bench_load
         [--stamps 1000] [--duration 15] [--connections 20] [--workers N] [--fresh]
+        [--preload-scans 10000000] [--soak 300]
 
 Prepares N distinct activated stamps through the CLI (`traceability init`, `demo`, `batch issue --activate
 --csv`), starts gunicorn (deploy/gunicorn.conf.py; WEB_CONCURRENCY from --workers, else the config's
@@ -13,6 +14,11 @@ the scan rows written against the requests answered (every answered verification
 
 The database must be one you name for this (createdb bench_load): it gains registry rows, stamps and scans;
 --fresh empties it first (DROP SCHEMA public CASCADE). Its keys are kept in --keys-dir between runs.
+--soak SECONDS then runs pages and API calls mixed for that long, sampling the workers' memory (VmRSS from
+/proc) every 30 s: errors, and whether memory stays flat.
+--preload-scans N first tops the scans table up to N realistic rows with COPY (benchmarks/scan_copy.py: a
+year of scans of other stamps, in monthly partitions) and prints how long that took and the table's size, so
+the figures can be compared with those of an empty table.
 wrk is Debian's package: apt-get install wrk.
 Requests go to 127.0.0.1 only, for a bounded time.
 """
@@ -29,6 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -39,10 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
-# The app gunicorn serves: the real factory with rate limits off, which no environment variable can say.
-SERVED_APP = "benchmarks.load:serving_app()"
+# The app gunicorn serves in production; rate limits are turned off by RATELIMIT_ENABLED=false below.
+SERVED_APP = "wsgi:app"
 MAX_DURATION, MAX_CONNECTIONS, MAX_STAMPS = 600, 1_000, 100_000
+MAX_PRELOAD = 100_000_000
 MARKER = "LOAD-RESULT "
+SOAK_SAMPLE = 30  # seconds between samples of the workers' memory during a soak
 
 # Each wrk thread reads the paths and starts at its own offset, then walks them in order.
 WRK_SCRIPT = """
@@ -68,13 +77,6 @@ done = function(summary, latency, requests)
     e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50), latency:percentile(99)))
 end
 """.replace("MARKER", MARKER)
-
-
-def serving_app() -> Any:
-    """Return the app gunicorn serves here: settings from the environment, rate limits off."""
-    from traceability import create_app
-
-    return create_app({"RATELIMIT_ENABLED": False})
 
 
 def _bounded(low: int, high: int) -> Any:
@@ -124,6 +126,19 @@ def scan_rows(database_url: str) -> int:
         rows = int(connection.execute(text("SELECT count(*) FROM scans")).scalar_one())
     engine.dispose()
     return rows
+
+
+def preload_scans(database_url: str, rows: int) -> None:
+    """Top the scans table up to `rows` rows with COPY; print the time it took and the table's size."""
+    from benchmarks.scan_copy import preload, table_size
+
+    loaded = preload(database_url, rows)
+    sizes = table_size(database_url)
+    print(
+        f"preloaded {loaded.added:,} scans with COPY in {loaded.seconds:.1f} s; the scans table holds "
+        f"{loaded.total:,} rows: {sizes['table'] / 2**20:,.0f} MiB of rows and "
+        f"{(sum(sizes.values()) - sizes['table']) / 2**20:,.0f} MiB of indexes"
+    )
 
 
 def reset_schema(database_url: str) -> None:
@@ -214,6 +229,60 @@ def measure(name: str, paths: list[str], workdir: Path, options: argparse.Namesp
     return result
 
 
+def worker_rss(master: int) -> dict[int, int]:
+    """Return the resident memory in KiB of each gunicorn worker (the master's children), from /proc."""
+    found: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
+            found[int(entry.name)] = int(fields["VmRSS"].split()[0])
+    return found
+
+
+def run_soak(master: int, paths: list[str], workdir: Path, options: argparse.Namespace, base: str) -> dict[str, Any]:
+    """Run pages and API calls mixed for --soak seconds, sampling the workers' memory every SOAK_SAMPLE seconds."""
+    samples: list[tuple[float, dict[int, int]]] = []
+    result: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(
+            measure(
+                "soak page+api", paths, workdir, argparse.Namespace(**{**vars(options), "duration": options.soak}), base
+            )
+        )
+    )
+    started = time.monotonic()
+    runner.start()
+    while runner.is_alive():
+        samples.append((time.monotonic() - started, worker_rss(master)))
+        runner.join(timeout=SOAK_SAMPLE)
+    result["samples"] = samples
+    return result
+
+
+def print_soak(soak: dict[str, Any]) -> None:
+    """Print the soak's figures and the workers' memory over time (flat: no leak per request)."""
+    print(
+        f"\nsoak, pages and API calls mixed, {soak['duration_us'] / 1e6:.0f} s: {soak['rate']:,.0f} req/s, "
+        f"p50 {soak['p50_us'] / 1000:.1f} ms, p99 {soak['p99_us'] / 1000:.1f} ms, {soak['errors']:,} errors, "
+        f"{soak['served']:,} answered, {soak['scans']:,} scan rows written"
+    )
+    print(f"{'seconds':>8} {'workers':>8} {'RSS total MiB':>14} {'RSS per worker MiB (min-max)':>30}")
+    for at, rss in soak["samples"]:
+        sizes = sorted(rss.values()) or [0]
+        print(
+            f"{at:>8.0f} {len(rss):>8} {sum(sizes) / 1024:>14.1f} {f'{sizes[0] / 1024:.1f}-{sizes[-1] / 1024:.1f}':>30}"
+        )
+    pids = [set(rss) for _, rss in soak["samples"] if rss]
+    if pids and pids[0] != pids[-1]:
+        print("!! the worker processes changed during the soak (a worker was replaced): see the server log")
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
     """Print path, req/s, p50, p99, errors, ratio to the bare route, and scan rows against answers."""
     bare = results[0]["rate"]
@@ -242,6 +311,18 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=_bounded(1, MAX_CONNECTIONS), default=20)
     parser.add_argument("--workers", type=_bounded(1, 64), default=None, help="WEB_CONCURRENCY (default 2 x cores + 1)")
     parser.add_argument("--fresh", action="store_true", help="empty the database first (DROP SCHEMA public)")
+    parser.add_argument(
+        "--preload-scans",
+        type=_bounded(0, MAX_PRELOAD),
+        default=0,
+        help="top the scans table up to this many realistic rows with COPY before the run",
+    )
+    parser.add_argument(
+        "--soak",
+        type=_bounded(0, MAX_DURATION),
+        default=0,
+        help="after the table, this many seconds of pages and API calls mixed, the workers' memory sampled",
+    )
     parser.add_argument(
         "--keys-dir", type=Path, default=ROOT / "instance" / "load-keys", help="the database's keys, kept between runs"
     )
@@ -275,23 +356,32 @@ def main() -> None:
         "PUBLIC_BASE_URL": base,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "LOG_FORMAT": "json",
+        "RATELIMIT_ENABLED": "false",  # one client sends every request: the limits would answer 429
     }
     if options.workers:
         environment["WEB_CONCURRENCY"] = str(options.workers)
     started = time.perf_counter()
     urls = prepare_stamps(environment, options.stamps, workdir / "stamps.csv")
     print(f"prepared {len(urls):,} activated stamps in {time.perf_counter() - started:.1f} s")
+    if options.preload_scans:
+        preload_scans(options.database_url, options.preload_scans)
     (workdir / "walk.lua").write_text(WRK_SCRIPT)
     server = start_server(environment, base, workdir / "gunicorn.log")
     workers = options.workers or 2 * (os.cpu_count() or 1) + 1
     load_before = os.getloadavg()
     common = (workdir, options, base)
+    pages = [urlsplit(url).path for url in urls]
+    calls = [f"/api/v1/verify?code={quote(url, safe='')}" for url in urls]
+    soak: dict[str, Any] | None = None
     try:
         results = [
             measure("bare /healthz", ["/healthz"], *common),
-            measure("page /v/<token>", [urlsplit(url).path for url in urls], *common),
-            measure("api /api/v1/verify", [f"/api/v1/verify?code={quote(url, safe='')}" for url in urls], *common),
+            measure("page /v/<token>", pages, *common),
+            measure("api /api/v1/verify", calls, *common),
         ]
+        if options.soak:
+            mixed = [path for pair in zip(pages, calls, strict=True) for path in pair]
+            soak = run_soak(server.pid, mixed, *common)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -303,6 +393,8 @@ def main() -> None:
     )
     print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}; python {sys.version[:6]}")
     print_table(results)
+    if soak is not None:
+        print_soak(soak)
     print(f"server log: {workdir / 'gunicorn.log'}")
 
 

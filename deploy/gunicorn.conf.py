@@ -4,6 +4,7 @@ Read from the environment (the systemd unit's EnvironmentFile, see deploy/ocop.e
   GUNICORN_BIND       where to listen, comma-separated (default 127.0.0.1:8000, behind the reverse proxy;
                       `unix:/run/ocop/web.sock` for a socket)
   WEB_CONCURRENCY     worker processes (default 2 x cores + 1)
+  GUNICORN_THREADS    threads per worker (default 1: sync workers; more: gthread workers)
   GUNICORN_TIMEOUT    seconds a worker may spend on one request before it is killed (default 30)
   LOG_FORMAT          `json` (production) or `text`: gunicorn's own lines follow the app's
   LOG_LEVEL           gunicorn's error-log level, as the app's (default INFO)
@@ -42,7 +43,9 @@ bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.
 # Sync workers: verification is short CPU and database work, and the reverse proxy buffers slow clients, so
 # one request per process at a time is the simplest model that keeps both cores busy; 2 x cores + 1 lets
 # one process compute while another waits on PostgreSQL.
-worker_class = "sync"
+# GUNICORN_THREADS above 1 gives each process that many threads (gthread), to compare under load.
+threads = _positive("GUNICORN_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
 workers = _positive("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1)
 timeout = _positive("GUNICORN_TIMEOUT", 30)
 # After SIGTERM (systemctl stop, a deploy), requests in flight get this long to finish; the unit's

@@ -10,6 +10,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "traceability"
 AUDIENCES = {"portal", "office"}
 DOMAINS = {"registry", "stamps", "ledger", "verification", "printing", "accounts", "audit"}
+# Operations on a whole instance (backup, restore): above the domains, beside the web edge, below the audiences.
+OPERATIONS = {"operations"}
 # Modules of a domain package that belong to the web or command-line edge and may use Flask: pages, commands,
 # forms, role checks, the public page's wording (verification/texts.py) and the app's print-job runner.
 EDGE_MODULES = {"views", "commands", "forms", "guards", "texts", "jobs"}
@@ -63,6 +65,11 @@ def test_imports_follow_the_layering(path: Path) -> None:
     if own in AUDIENCES:
         assert not (targets & (AUDIENCES - {own})), f"{path.name}: the portal and the office never import each other"
         return
+    if own in OPERATIONS:
+        assert not (targets & AUDIENCES), f"{own}/{path.name}: operations never import an audience package"
+        if path.stem not in EDGE_MODULES:
+            assert not (targets & WEB_EDGE), f"{own}/{path.name}: only its commands use the web edge"
+        return
     if own in DOMAINS:
         assert not (targets & AUDIENCES), f"{path.name}: a domain never imports an audience package"
         # Pages and commands check who is asking, so edge modules may use accounts' guards.
@@ -76,7 +83,7 @@ def test_imports_follow_the_layering(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in modules() if package_of(p) in DOMAINS and p.stem not in EDGE_MODULES],
+    [p for p in modules() if package_of(p) in DOMAINS | OPERATIONS and p.stem not in EDGE_MODULES],
     ids=lambda p: str(p.relative_to(PACKAGE)),
 )
 def test_services_never_import_flask(path: Path) -> None:

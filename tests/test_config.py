@@ -77,10 +77,27 @@ def test_without_secret_key_a_private_random_one_is_kept(tmp_path: Any, monkeypa
 
 
 def test_production_needs_a_shared_rate_limit_store() -> None:
-    settings = {"ENV": "production", "SECRET_KEY": "s" * 40, "PUBLIC_BASE_URL": "https://ocop.gov.vn"}
+    settings = {
+        "ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "PUBLIC_BASE_URL": "https://ocop.gov.vn",
+        "QUEUE_URL": "redis://127.0.0.1:6379/1",
+    }
     with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI"):
         config.load("/tmp", settings)
     config.load("/tmp", {**settings, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"})
+
+
+def test_production_needs_the_print_queue() -> None:
+    settings = {
+        "ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "PUBLIC_BASE_URL": "https://ocop.gov.vn",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+    }
+    with pytest.raises(ConfigurationError, match="QUEUE_URL must be set in production"):
+        config.load("/tmp", settings)
+    assert config.load("/tmp", {**settings, "QUEUE_URL": "redis://127.0.0.1:6379/1"})["QUEUE_URL"]
 
 
 def test_oversized_requests_are_refused_before_reading(client: Any) -> None:
@@ -281,7 +298,7 @@ def test_production_checks_see_the_file_and_the_environment_together(tmp_path: P
     (tmp_path / "config.toml").write_text(
         'ENV = "production"\nPUBLIC_BASE_URL = "https://ocop.gov.vn"\n', encoding="utf-8"
     )
-    environ = {"SECRET_KEY": "s" * 40}
+    environ = {"SECRET_KEY": "s" * 40, "QUEUE_URL": "redis://127.0.0.1:6379/1"}
     with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI must be a shared store"):
         config.load(str(tmp_path), environ=environ)
     loaded = config.load(str(tmp_path), environ={**environ, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"})

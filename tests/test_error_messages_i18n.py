@@ -32,8 +32,8 @@ def issued_with_a_void(session: Any, store: Any, product: Any) -> Batch:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("", "tem 55..55 đã hủy, không thể chuyển sang đã kích hoạt"),
-        ("?lang=en", "stamps 55..55 are voided and cannot become activated"),
+        ("", "tem 56..56 đã hủy, không thể chuyển sang đã kích hoạt"),
+        ("?lang=en", "stamps 56..56 are voided and cannot become activated"),
     ],
 )
 def test_activating_a_voided_stamp_explains_why_in_the_producers_language(
@@ -41,7 +41,7 @@ def test_activating_a_voided_stamp_explains_why_in_the_producers_language(
 ) -> None:
     batch = issued_with_a_void(session, store, producer_user.producer.products[0])
     page = f"/portal/batches/{batch.id}"
-    response = auth.post(f"{page}/activate{query}", {"activate-first": "55"}, prefix="activate", form_page=page)
+    response = auth.post(f"{page}/activate{query}", {"activate-first": "56"}, prefix="activate", form_page=page)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
 

@@ -15,9 +15,10 @@ from traceability.console import echo_json, fail
 from traceability.db import transaction
 from traceability.errors import DomainError
 from traceability.ledger.commands import ledger_group
-from traceability.printing.commands import print_command
+from traceability.operations.commands import backup_command, restore_command
+from traceability.printing.commands import print_command, worker_command
 from traceability.stamps.commands import batch_group, keys_group
-from traceability.verification.commands import verify_command
+from traceability.verification.commands import scans_group, verify_command
 
 
 def create_cli_app() -> Any:
@@ -163,7 +164,11 @@ def init_app(app: Flask) -> None:
         keys_group,
         ledger_group,
         verify_command,
+        scans_group,
         users_group,
+        worker_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 

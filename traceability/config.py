@@ -88,6 +88,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(libraries log warnings and worse)"),
     Setting("MAX_CONTENT_LENGTH", 8 * 1024 * 1024, "largest request body in bytes; the report photo and the "
             "registry import must fit under it", minimum=1),
+    Setting("RATELIMIT_ENABLED", True, "apply the per-client rate limits below; turn off only for a load test on "
+            "a private network (production refuses `false`)"),
     Setting("RATELIMIT_STORAGE_URI", "memory://", "rate-limit store; production requires a shared one, "
             "e.g. `redis://127.0.0.1:6379`"),
     Setting("RATELIMIT_VERIFY", "30 per minute;300 per hour", "stamp look-ups, page and API together, per client",
@@ -102,6 +104,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCAN_SALT_SECRET", None, "secret for the rotating salt of scan fingerprints",
             shown="derived from `SECRET_KEY`"),
     Setting("SCAN_SALT_DAYS", 7, "days one fingerprint salt lasts (scans compare only within one period)", minimum=1),
+    Setting("SCAN_RETENTION_DAYS", 730, "days raw scans are kept; `traceability scans purge` counts older ones into "
+            "daily aggregates and removes them (at least 90: the analytics look back that far)", minimum=90),
+    Setting("SCAN_PARTITIONS_AHEAD", 3, "months of scan partitions `traceability scans partitions` creates ahead "
+            "(PostgreSQL)", minimum=1),
     # Clone flags, evidence for inspectors (never the public verdict): a notice, then a stronger warning.
     Setting("CLONE_DEVICES_NOTICE", 4, "devices scanning one stamp for a clone notice", minimum=1),
     Setting("CLONE_DEVICES_WARNING", 10, "devices scanning one stamp for a clone warning", minimum=1),
@@ -115,11 +121,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CLONE_BEFORE_ACTIVATION_WARNING", 3, "the same, for a warning", minimum=1),
     Setting("CLONE_TYPED_SERIAL_NOTICE", 2, "devices typing one stamp's serial for a notice", minimum=1),
     Setting("CLONE_TYPED_SERIAL_WARNING", 4, "networks typing one stamp's serial for a warning", minimum=1),
+    Setting("VERIFY_CACHE_SECONDS", 30, "how long a web worker keeps the signing keys and a product's registry "
+            "facts it verifies against; a change made in another process shows within this many seconds, one "
+            "made in the same process at once; 0 reads them for every look-up"),
     Setting("REVOCATIONS_MAX_AGE_SECONDS", 2 * 24 * 3600, "lifetime of the signed revocation bundle; offline "
             "checks call an older one stale", minimum=1),
     Setting("LEDGER_ORIGIN", None, "origin line of the batch ledger's checkpoints and name of its key; fixed by "
             "the ledger's first entry (verifiers pin it)", shown="`<host of PUBLIC_BASE_URL>/ocop-ledger`"),
     Setting("REPORT_PHOTO_MAX_BYTES", 5 * 1024 * 1024, "largest photo a report may carry", minimum=1),
+    Setting("PRODUCT_PHOTO_MAX_BYTES", 6 * 1024 * 1024, "largest product photo a producer may upload", minimum=1),
     Setting("MAX_BATCH_QUANTITY", 100_000, "most stamps in one batch", minimum=1),
     Setting("MAX_PENDING_REQUESTS", 5, "batch requests one producer may have waiting for a decision", minimum=1),
     # domain.md: a certificate lasts 36 months; re-evaluation is filed 180-120 days before expiry.
@@ -129,7 +139,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PRINT_FONT", None, "TrueType font file for the printed text", shown="found through fontconfig"),
     Setting("PRINT_WORKERS", 2, "processes encoding print sheets", minimum=1),
     Setting("PRINT_JOB_STALE_SECONDS", 300, "a running print job silent this long belongs to a dead process "
-            "and is recovered", minimum=1),
+            "and is run again", minimum=1),
+    Setting("PRINT_JOB_ATTEMPTS", 3, "runs a print job gets when its process keeps dying before it fails", minimum=1),
+    Setting("QUEUE_URL", None, "Redis URL of the print-job queue, e.g. `redis://127.0.0.1:6379/1`: web processes "
+            "only enqueue and `traceability worker` prints; unset, each web process prints on a thread of its own"),
     # RFC 9106's second recommendation.
     Setting("PASSWORD_HASH_TIME_COST", 3, "argon2id passes (under `TESTING` the cheapest profile instead)", minimum=1),
     Setting("PASSWORD_HASH_MEMORY_KIB", 65_536, "argon2id memory in KiB", minimum=8),
@@ -307,6 +320,11 @@ def validate(config: Mapping[str, Any]) -> None:
             )
     for prefix in config["STAMP_URL_PREFIXES"]:
         normalise_base_url(str(prefix))  # refuse a malformed one at start-up, not at the first scan
+    queue = config["QUEUE_URL"]
+    if queue and urlsplit(str(queue)).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigurationError(
+            "QUEUE_URL must be a redis://, rediss:// or unix:// URL, got %(url)r", params={"url": queue}
+        )
     font = config["PRINT_FONT"]
     if font and not os.path.isfile(font):
         raise ConfigurationError("PRINT_FONT names %(path)r, which is not a file", params={"path": font})
@@ -370,3 +388,12 @@ def check(config: Mapping[str, Any]) -> None:
         if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
             # Each worker process would keep its own counters, multiplying every limit by the worker count.
             raise ConfigurationError("RATELIMIT_STORAGE_URI must be a shared store in production, e.g. redis://…")
+        if not config.get("RATELIMIT_ENABLED", True):
+            # Without limits one client could enumerate typed serials and flood the scan log.
+            raise ConfigurationError("RATELIMIT_ENABLED must stay true in production")
+        if not config.get("QUEUE_URL"):
+            # Without a queue each gunicorn worker would print on a thread of its own, beside the scans it serves.
+            raise ConfigurationError(
+                "QUEUE_URL must be set in production (e.g. redis://127.0.0.1:6379/1): print jobs run in "
+                "`traceability worker`, never in the web processes"
+            )

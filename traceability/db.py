@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,11 +91,16 @@ def private_database_files(url: str) -> None:
             continue
 
 
+def _json_text(value: Any) -> str:
+    # Vietnamese stays readable in JSON columns (audit before/after) for anyone reading the database itself.
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys and a busy timeout so concurrent writers wait."""
     if url.startswith("sqlite"):
         private_database_files(url)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_json_text)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -112,7 +118,7 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
 
 
 def init_app(app: Flask) -> None:

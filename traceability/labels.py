@@ -20,6 +20,7 @@ from traceability.registry.models import (
     CertificationStatus,
     CodeScope,
     CodeStatus,
+    PhotoStatus,
     ProducerType,
 )
 from traceability.stamps.models import KeyStatus
@@ -54,6 +55,10 @@ LABELS: dict[Enum, str] = {
     AuthorityLevel.NATIONAL: N_("national (5 stars)"),
     AuthorityLevel.PROVINCIAL: N_("provincial (3 and 4 stars)"),
     AuthorityLevel.DISTRICT: N_("district (3 stars, before 6 July 2025)"),
+    PhotoStatus.PENDING: N_("waiting for review"),
+    PhotoStatus.APPROVED: N_("shown to shoppers"),
+    PhotoStatus.REJECTED: N_("rejected"),
+    PhotoStatus.REPLACED: N_("replaced by a newer photo"),
     KeyStatus.ACTIVE: N_("in use"),
     KeyStatus.RETIRED: N_("retired"),
     KeyStatus.COMPROMISED: N_("compromised"),

@@ -5,10 +5,10 @@ from traceability.audit.models import AuditEntry
 from traceability.db import Base
 from traceability.ledger.models import LedgerCheckpoint, LedgerRecord
 from traceability.printing.models import PrintJob
-from traceability.registry.models import Certification, MaterialArea, Producer, Product
+from traceability.registry.models import Certification, MaterialArea, Producer, Product, ProductPhoto
 from traceability.stamps.models import Batch, SigningKey, StampRange
 from traceability.verification.claims import ScratchClaim, ScratchFailure
-from traceability.verification.models import Report, Scan
+from traceability.verification.models import Report, Scan, ScanDay
 
 __all__ = [
     "AuditEntry",
@@ -21,8 +21,10 @@ __all__ = [
     "PrintJob",
     "Producer",
     "Product",
+    "ProductPhoto",
     "Report",
     "Scan",
+    "ScanDay",
     "ScratchClaim",
     "ScratchFailure",
     "SigningKey",

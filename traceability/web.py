@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
+from traceability import formatting, static_files
 from traceability.config import PROJECT_ROOT
 
 
@@ -125,6 +126,7 @@ def init_app(app: Flask) -> None:
     # route written either way answers 404, never 500, to an id beyond what the database can hold.
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["int"] = IdConverter
+    static_files.init_app(app)  # innermost: WhiteNoise answers /static/ before Flask or any proxy fix-up
     hops = app.config.get("PROXY_HOPS", 0)
     if hops:
         # Behind a reverse proxy the client's address and scheme arrive in X-Forwarded-*: rate limits,
@@ -137,6 +139,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["language_url"] = language_url
     app.jinja_env.filters["number"] = number  # {{ batch.quantity|number }}
+    formatting.init_app(app)  # {{ at|datetime }}, {{ day|date }}, {{ size|decimal }}, {{ seq|stamp }}
     app.before_request(_limit_upload)  # before CSRF, which reads the form
     csrf.init_app(app)
     limiter.init_app(app)

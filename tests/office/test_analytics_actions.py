@@ -149,7 +149,7 @@ def test_revoking_a_range_is_confirmed_first_then_audited_and_public(
     form = client.get(f"{page}?first=3&last=3").get_data(as_text=True)
     assert 'value="3"' in form
     serial5 = serials.serial(stamped.batch.id, 5, stamped.batch.secret)
-    fields = {"range-first": "3", "range-last": serial5, "range-reason": "copies found at Chợ Đầm"}
+    fields = {"range-first": "4", "range-last": serial5, "range-reason": "copies found at Chợ Đầm"}
     no_reason = auth.post(page, {**fields, "range-reason": ""}, prefix="range", form_page=page)
     assert no_reason.status_code == 422 and "a revocation needs a reason" in no_reason.get_data(as_text=True)
 
@@ -165,7 +165,7 @@ def test_revoking_a_range_is_confirmed_first_then_audited_and_public(
     confirmed = hidden_fields(html)
     assert confirmed["confirmed"] == "1"
     response = client.post(
-        page, data={**confirmed, "range-first": "3", "range-last": "5", "range-reason": fields["range-reason"]}
+        page, data={**confirmed, "range-first": "4", "range-last": "6", "range-reason": fields["range-reason"]}
     )
     assert response.status_code == 302 and response.headers["Location"].endswith(
         f"/analytics/batches/{stamped.batch.id}"
@@ -184,9 +184,9 @@ def test_revoking_a_range_is_confirmed_first_then_audited_and_public(
     assert api_verdict(app, stamped.stamps[4]) == "revoked" and api_verdict(app, stamped.stamps[6]) == "genuine"
     bundle = app.test_client().get("/api/v1/revocations").get_json()["payload"]
     assert {"batch": batch.id, "start": 3, "end": 6} in bundle["stamp_ranges"]
-    again = client.post(page, data={**confirmed, "range-first": "3", "range-last": "5", "range-reason": "x"})
+    again = client.post(page, data={**confirmed, "range-first": "4", "range-last": "6", "range-reason": "x"})
     assert again.status_code == 409, again.get_data(as_text=True)[-3000:]
-    assert "already revoked" in again.get_data(as_text=True)
+    assert "stamps 4..6 are already revoked" in again.get_data(as_text=True)
 
 
 def test_revoking_the_whole_batch_goes_through_the_existing_office_action(
@@ -197,9 +197,10 @@ def test_revoking_the_whole_batch_goes_through_the_existing_office_action(
     confirm = f"/office/analytics/batches/{stamped.batch.id}/revoke-batch"
     html = client.get(confirm + "?lang=en").get_data(as_text=True)
     assert f'action="/office/batches/{stamped.batch.id}/revoke"' in html and "Revoke all 30 stamps" in html
+    assert '<input type="hidden" name="confirmed" value="1">' in html  # this page is the review
     response = auth.post(
         f"/office/batches/{stamped.batch.id}/revoke",
-        {"revoke-reason": "counterfeit ring"},
+        {"revoke-reason": "counterfeit ring", "confirmed": "1"},
         prefix="revoke",
         form_page=confirm,
     )
@@ -212,7 +213,7 @@ def test_revoking_the_whole_batch_goes_through_the_existing_office_action(
     after = client.get(confirm + "?lang=en").get_data(as_text=True)
     assert "revoke-form" not in after and "Only an issued batch can be revoked" in after
     kit = client.get("/office/offline-kit").get_data(as_text=True)
-    assert f'<dd id="bundle-batches">1: {stamped.batch.id}</dd>' in kit
+    assert f'<dd id="bundle-batches">1 (batch {stamped.batch.id})</dd>' in kit
 
 
 # --- Offline kit ------------------------------------------------------------------------------------

@@ -57,12 +57,8 @@ def test_reject_needs_a_reason(auth: Any, client: Any, session: Any, requested: 
     page = f"/office/batches/{requested.id}"
     empty = auth.post(f"{page}/reject", {"reject-reason": "  "}, prefix="reject", form_page=page)
     assert empty.status_code == 422
-    assert (
-        auth.post(
-            f"{page}/reject", {"reject-reason": "Dossier incomplete"}, prefix="reject", form_page=page
-        ).status_code
-        == 302
-    )
+    reason = {"reject-reason": "Dossier incomplete", "confirmed": "1"}
+    assert auth.post(f"{page}/reject", reason, prefix="reject", form_page=page).status_code == 302
     session.expire_all()
     batch = session.get(Batch, requested.id)
     assert (batch.status, batch.decision_reason) == (BatchStatus.REJECTED, "Dossier incomplete")
@@ -81,7 +77,8 @@ def test_inspectors_read_and_revoke_but_do_not_approve(
     assert client.get("/office/registry/producers/new").status_code == 403
     batches.issue(session, store, requested, actor="user:admin", today=TODAY)
     session.commit()
-    response = auth.post(f"{page}/revoke", {"revoke-reason": "counterfeit complaint"}, prefix="revoke", form_page=page)
+    reason = {"revoke-reason": "counterfeit complaint", "confirmed": "1"}
+    response = auth.post(f"{page}/revoke", reason, prefix="revoke", form_page=page)
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Batch, requested.id).status is BatchStatus.REVOKED
@@ -156,5 +153,5 @@ def test_cli_batch_commands_are_audited(runner: Any, session: Any, signing_key: 
 
 def test_audit_log_page(auth: Any, client: Any, session: Any, signing_key: Any, requested: Batch) -> None:
     auth.login(auth.user("inspector").email)
-    page = client.get("/office/audit?target=batch:" + str(requested.id)).get_data(as_text=True)
-    assert "batch.request" in page and "user:p@x.vn" in page
+    page = client.get(f"/office/audit?kind=batch&record={requested.id}").get_data(as_text=True)
+    assert "batch.request" in page and "p@x.vn" in page

@@ -21,7 +21,10 @@ def desk(browser: Any) -> Iterator[Any]:
     contexts = []
 
     def new_page() -> Any:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True)
+        # JavaScript off: every producer and office flow must work on plain HTML forms and links.
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True, java_script_enabled=False
+        )
         contexts.append(context)
         return context.new_page()
 
@@ -79,7 +82,7 @@ def test_request_approve_download_activate_verify(
     desk_admin.click("#approve-form button")
     assert "issued" in desk_admin.inner_text("#batch-status")
 
-    # The producer downloads the CSV and activates stamps 0..19 as they go onto bottles.
+    # The producer downloads the CSV and activates the first 20 stamps (1 to 20, as people count) onto bottles.
     desk_producer.goto(batch_url)
     desk_producer.click("text=Download print files")
     with desk_producer.expect_download() as download_info:
@@ -88,9 +91,10 @@ def test_request_approve_download_activate_verify(
     assert len(rows) == 40 and rows[0]["sequence"] == "0"
     desk_producer.goto(batch_url)
     desk_producer.fill("input[name=activate-first]", rows[0]["serial"])
-    desk_producer.fill("input[name=activate-last]", "19")
+    desk_producer.fill("input[name=activate-last]", "20")
     desk_producer.click("#activate-form button")
     assert "activated" in desk_producer.inner_text("#ranges")
+    assert desk_producer.inner_text("#ranges tbody tr:first-child").split("\t")[:2] == ["1", "20"]
 
     # A shopper's phone: genuine inside the activated range, not activated outside it.
     assert verdict_on_page(phone, base, rows[7]["url"]) == "genuine"

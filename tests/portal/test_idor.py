@@ -15,17 +15,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token
+from tests.registry.photo_support import camera_jpeg
 from traceability.accounts.models import User
 from traceability.audit.models import AuditEntry
+from traceability.db import utcnow
 from traceability.printing import jobs
 from traceability.printing.models import JobStatus
-from traceability.registry.models import Certification
+from traceability.registry import photos
+from traceability.registry.models import Certification, ProductPhoto
 from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.models import Batch
 
 # Public by design: the shopper's pages and API, the load balancers' probes, static files, and the login itself.
-PUBLIC_BLUEPRINTS = {"verification", "health", "ledger"}
+PUBLIC_BLUEPRINTS = {"verification", "health", "ledger", "photos"}  # photos: approved product photos only
 PUBLIC_ENDPOINTS = {"static", "accounts.login", "accounts.logout"}
 SECRETS = ("SECRET-SP", "LOT-A-SECRET", "Hợp tác xã Bí Mật")
 PREFIXES = ("", "activate-", "void-", "approve-", "reject-", "revoke-")
@@ -56,6 +59,8 @@ def world(app: Flask, session: Any, factory: Any, store: Any, signing_key: Any, 
     jobs.start_jobs(app).result(timeout=60)
     session.expire_all()
     assert job.status is JobStatus.DONE, job.error
+    photo = photos.upload_photo(session, product_a, camera_jpeg(), actor="user:a", at=utcnow(), max_bytes=10**7)
+    session.commit()
     return {
         "values": {
             "batch_id": issued.id,
@@ -67,6 +72,7 @@ def world(app: Flask, session: Any, factory: Any, store: Any, signing_key: Any, 
             "filename": "portal.css",
             "report_id": 1,  # office-only: refused before any report is looked up
             "job_id": job.id,
+            "photo_id": photo.id,
         },
         "requested": requested.id,
         "issued": issued.id,
@@ -113,6 +119,7 @@ def state(session: Any, world: dict[str, Any]) -> Any:
         [(b.id, b.status, [(r.start, r.end, r.state) for r in b.ranges]) for b in session.scalars(select(Batch))],
         session.get(User, world["user_a"].id).is_active,
         [c.status for c in session.scalars(select(Certification))],
+        [(p.id, p.status) for p in session.scalars(select(ProductPhoto).order_by(ProductPhoto.id))],
     )
 
 
@@ -131,7 +138,7 @@ def walk(app: Flask, client: FlaskClient, world: dict[str, Any], token: str, who
             owns_no_argument = not rule.arguments
             if response.status_code in (403, 404):
                 continue
-            if who == "producer B" and rule.endpoint.startswith("portal.") and owns_no_argument:
+            if who == "producer B" and rule.endpoint.startswith(("portal.", "portal_photos.")) and owns_no_argument:
                 # B's own pages (dashboard, request form): allowed, as long as nothing of A's shows.
                 if any(secret in body for secret in SECRETS):
                     problems.append(f"{method} {path} shows producer A's data to {who}")

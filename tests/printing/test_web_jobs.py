@@ -142,11 +142,13 @@ def test_the_progress_page_refreshes_itself_until_the_job_is_done(
     job = jobs.request_print(session, batch, None, "t", formats=("csv",), print_dir=app.config["PRINT_DIR"])
     session.commit()  # queued, and no runner started: the page itself starts it
     auth.login(world["a"].email)
-    html = client.get(f"/portal/batches/{batch.id}/print/{job.id}").get_data(as_text=True)
+    # Reloading by itself is the reader's choice (WCAG 2.2.1): the page offers it, ?auto=1 turns it on.
+    html = client.get(f"/portal/batches/{batch.id}/print/{job.id}?auto=1").get_data(as_text=True)
     assert REFRESH in html and "waiting to start" in html and "0 of 60 stamps" in html
+    assert 'id="auto-off"' in html and f'href="/portal/batches/{batch.id}/print/{job.id}"' in html
     assert '<progress max="100" value="0">' in html
     finish(app, session)
-    html = client.get(f"/portal/batches/{batch.id}/print/{job.id}").get_data(as_text=True)
+    html = client.get(f"/portal/batches/{batch.id}/print/{job.id}?auto=1").get_data(as_text=True)
     assert REFRESH not in html and f"/print/{job.id}/csv" in html and job.layout == "roll-30mm"
     with client.get(f"/portal/batches/{batch.id}/print/{job.id}/csv") as response:
         assert response.get_data(as_text=True).splitlines()[0] == "serial,url,sheet,position"
@@ -300,7 +302,7 @@ def test_the_pages_read_on_a_phone_without_javascript(
         # A job caught while it is still queued: the page says so and will reload itself.
         job = jobs.request_print(session, batch, "a4-30mm", "t", print_dir=app.config["PRINT_DIR"])
         session.commit()
-        phone.goto(f"{base}/portal/batches/{batch.id}/print/{job.id}")
+        phone.goto(f"{base}/portal/batches/{batch.id}/print/{job.id}?auto=1")
         assert "đang chờ" in phone.inner_text("#job-status")  # the phone asks for Vietnamese
         assert phone.locator('meta[http-equiv="refresh"]').count() == 1
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360

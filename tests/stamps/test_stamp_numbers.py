@@ -40,8 +40,22 @@ def test_spans_refuse_them_too(text: str) -> None:
 
 
 def test_ascii_digits_still_read() -> None:
-    assert stamp_number(batch(), " 42 ", "first") == 42
-    assert stamp_span(batch(), "3", "9") == (3, 9)
+    assert stamp_number(batch(), " 42 ", "first") == 41
+    assert stamp_span(batch(), "3", "9") == (2, 8)
+
+
+def test_people_count_from_one_and_serials_carry_the_stored_number() -> None:
+    """Stamp 1 is the first (stored 0), stamp 100 the last of 100; a serial's own number is the stored one."""
+    from traceability.stamps import serials
+
+    stamps = batch()
+    assert stamp_number(stamps, "1", "first") == 0
+    assert stamp_number(stamps, "100", "last") == 99
+    for text in ("0", "101"):
+        with pytest.raises(ValidationError, match="from 1 to 100"):
+            stamp_number(stamps, text, "first")
+    serial = serials.serial(7, 0, stamps.secret or b"")
+    assert stamp_number(stamps, serial, "first") == 0
 
 
 @pytest.mark.parametrize(("action", "value"), [("activate", "²"), ("activate", "٣"), ("void", "²"), ("void", "٣")])

@@ -15,8 +15,12 @@ from traceability.forms import ChoicesForm, Form
 
 
 class LoginForm(Form):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=1024)], render_kw={"autocomplete": "current-password"}
+    )
     next = HiddenField()
 
 
@@ -25,4 +29,8 @@ class UserForm(ChoicesForm):
     email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
     role = SelectField(_l("Role"), validate_choice=False)
     producer = StringField(_l("Producer code (producer users only)"), validators=[Optional(), Length(max=40)])
-    password = PasswordField(_l("Initial password"), validators=[InputRequired(), Length(max=1024)])
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[InputRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )

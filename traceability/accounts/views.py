@@ -65,4 +65,4 @@ def logout() -> ResponseReturnValue:
 
 @bp.app_context_processor
 def account_helpers() -> dict[str, object]:
-    return {"current_user": guards.current_user}
+    return {"current_user": guards.current_user, "home_for": home_for}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -150,6 +151,10 @@ def revoke_stamps(batch_id: int) -> ResponseReturnValue:
     except DomainError as error:
         show_error(form, error)
         return _render_range(batch_id, form, error.status)
+    flash(
+        _("Stamps %(first)s to %(last)s of batch %(id)s revoked.", first=first, last=last or first, id=batch_id),
+        "success",
+    )
     return redirect(url_for("office_analytics.batch", batch_id=batch_id))
 
 
@@ -216,6 +221,7 @@ def handle_report(report_id: int) -> ResponseReturnValue:
             show_error(form, error)
             status_code = error.status
         else:
+            flash(_("Report %(id)s marked as handled.", id=report_id), "success")
             back = url_for(
                 "office_analytics.reports",
                 page=request.args.get("page"),

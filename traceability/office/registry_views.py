@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from traceability import labels
@@ -36,6 +37,13 @@ bp = Blueprint("office_registry", __name__, url_prefix="/office/registry")
 
 
 bp.before_request(require_office)
+
+# What the page says once a record is saved, by kind of record.
+SAVED = {
+    "producer": N_("Producer %(code)s saved."),
+    "area": N_("Raw-material area %(code)s saved."),
+    "product": N_("Product %(code)s saved."),
+}
 
 
 def _text(value: Any) -> str:
@@ -110,11 +118,18 @@ def product_data(form: ProductForm) -> ProductData:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     session = get_session()
+    query = request.args.get("q", "").strip()[:100]
+
+    def found(*texts: str | None) -> bool:
+        return not query or any(query.casefold() in (text or "").casefold() for text in texts)
+
+    areas = session.scalars(select(MaterialArea).order_by(MaterialArea.code)).all()
     return render_template(
         "office/registry.html",
-        producers=registry.list_producers(session),
-        areas=session.scalars(select(MaterialArea).order_by(MaterialArea.code)).all(),
-        products=registry.list_products(session),
+        query=query,
+        producers=[p for p in registry.list_producers(session) if found(p.code, p.name, p.short_name, p.province)],
+        areas=[a for a in areas if found(a.code, a.name, a.material, a.growing_area_code)],
+        products=[p for p in registry.list_products(session) if found(p.code, p.name, p.producer.code)],
     )
 
 
@@ -133,6 +148,7 @@ def _edit(
         except DomainError as error:
             show_error(form, error)
         else:
+            flash(_(SAVED[kind], code=saved.code), "success")
             return redirect(url_for(done, code=saved.code) if done.endswith("product") else url_for(done))
     template = f"office/{kind}_form.html"
     return render_template(template, form=form, existing_code=existing_code), 422 if form.is_submitted() else 200
@@ -227,6 +243,10 @@ def add_certification(code: str) -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
+            recorded = _(
+                "Certification decision %(number)s recorded for %(code)s.", number=data.decision_number, code=code
+            )
+            flash(recorded, "success")
             return redirect(url_for("office_registry.product", code=code))
     return _render_product(code, 422, certification_form=form)
 
@@ -236,7 +256,7 @@ def add_certification(code: str) -> ResponseReturnValue:
 def certification_status(certification_id: int) -> ResponseReturnValue:
     form = CertificationStatusForm()
     certification = editing.certification_or_404(get_session(), certification_id)
-    code = certification.product.code
+    code, number_of_decision = certification.product.code, certification.decision_number
     if form.validate_on_submit():
         try:
             with transaction() as session:
@@ -246,6 +266,7 @@ def certification_status(certification_id: int) -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
+            flash(_("The status of certification %(number)s changed.", number=number_of_decision), "success")
             return redirect(url_for("office_registry.product", code=code))
     return _render_product(code, 422, status_form=form)
 

@@ -5,8 +5,9 @@ Every route needs an administrator or inspector; decisions that change state say
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from traceability import clock, labels
 from traceability.accounts import services as accounts
@@ -14,6 +15,7 @@ from traceability.accounts.forms import UserForm
 from traceability.accounts.guards import actor, require_office, require_role, require_user, roles_required
 from traceability.accounts.models import Role
 from traceability.audit import services as audit
+from traceability.confirmation import confirmed, dry_run
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
 from traceability.forms import ConfirmForm, ReasonForm, show_error
@@ -23,6 +25,7 @@ from traceability.printing.views import PrintPages
 from traceability.stamps import batches, decisions
 from traceability.stamps.keystore import store_from_config
 from traceability.stamps.models import Batch, BatchStatus
+from traceability.web import number
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
@@ -41,7 +44,7 @@ def batch_to_print(batch_id: int) -> Batch:
 
 
 # Print-ready files as background jobs: /office/batches/<id>/print..., administrators only.
-PRINTING = PrintPages(authorise=batch_to_print, back="office.batch", layouts=downloads.layouts)
+PRINTING = PrintPages(authorise=batch_to_print, back="office.batch", layouts=downloads.layouts, codes=True)
 bp.register_blueprint(PRINTING.blueprint())
 
 
@@ -97,7 +100,7 @@ def approve(batch_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                decisions.approve(
+                approved = decisions.approve(
                     session,
                     store_from_config(current_app.config),
                     batch_id,
@@ -105,52 +108,71 @@ def approve(batch_id: int) -> ResponseReturnValue:
                     today=clock.today(),
                     ledger_origin=configured_origin(current_app.config),
                 )
+                message = _(
+                    "Batch %(id)s approved: %(count)s stamps issued and signed.",
+                    id=batch_id,
+                    count=number(approved.quantity),
+                )
         except DomainError as error:
             show_error(form, error)
         else:
+            flash(message, "success")
             return redirect(url_for("office.batch", batch_id=batch_id))
     return _render_batch(batch_id, 409 if form.form_errors else 422, approve_form=form)
+
+
+def _review(batch_id: int, action: str, form: ReasonForm) -> ResponseReturnValue:
+    """Render the page that says what rejecting or revoking this batch will do, and asks to confirm it."""
+    found = batches.batch_or_404(get_session(), batch_id)
+    return render_template("office/confirm_batch.html", batch=found, action=action, form=form)
 
 
 @bp.post("/batches/<int:batch_id>/reject")
 @roles_required(Role.ADMINISTRATOR)
 def reject(batch_id: int) -> ResponseReturnValue:
+    """Reject a request once the administrator has seen what that means (a first post shows the review)."""
     form = ReasonForm(prefix="reject")
     if form.validate_on_submit():
+        reason = form.reason.data or ""
         try:
+            if not confirmed():
+                with dry_run() as session:  # the review appears only if the rejection would succeed
+                    decisions.reject(session, batch_id, actor=actor(), reason=reason)
+                return _review(batch_id, "reject", form)
             with transaction() as session:
-                decisions.reject(session, batch_id, actor=actor(), reason=form.reason.data or "")
+                decisions.reject(session, batch_id, actor=actor(), reason=reason)
         except DomainError as error:
             show_error(form, error)
         else:
+            flash(_("Batch %(id)s rejected. The producer sees your reason.", id=batch_id), "success")
             return redirect(url_for("office.queue"))
     return _render_batch(batch_id, 422, reject_form=form)
 
 
 @bp.post("/batches/<int:batch_id>/revoke")
 def revoke(batch_id: int) -> ResponseReturnValue:
+    """Revoke a whole batch once its consequences have been shown and confirmed (a first post shows them)."""
     form = ReasonForm(prefix="revoke")
     if form.validate_on_submit():
+        reason = form.reason.data or ""
         try:
+            if not confirmed():
+                with dry_run() as session:
+                    decisions.revoke(session, batch_id, actor=actor(), reason=reason)
+                return _review(batch_id, "revoke", form)
             with transaction() as session:
-                decisions.revoke(session, batch_id, actor=actor(), reason=form.reason.data or "")
+                revoked = decisions.revoke(session, batch_id, actor=actor(), reason=reason)
+                message = _(
+                    "Batch %(id)s revoked: its %(count)s stamps now read as revoked.",
+                    id=batch_id,
+                    count=number(revoked.quantity),
+                )
         except DomainError as error:
             show_error(form, error)
         else:
+            flash(message, "success")
             return redirect(url_for("office.batch", batch_id=batch_id))
     return _render_batch(batch_id, 422, revoke_form=form)
-
-
-@bp.get("/audit")
-def audit_log() -> ResponseReturnValue:
-    target = (request.args.get("target") or "").strip() or None
-    action = (request.args.get("action") or "").strip() or None
-    return render_template(
-        "office/audit.html",
-        entries=audit.entries(get_session(), target=target, action_prefix=action),
-        target=target,
-        action=action,
-    )
 
 
 @bp.get("/users")
@@ -166,7 +188,7 @@ def new_user() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             with transaction() as session:
-                accounts.create_user(
+                created = accounts.create_user(
                     session,
                     current_app.config,
                     email=form.email.data or "",
@@ -178,6 +200,7 @@ def new_user() -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
+            flash(_("Account %(email)s created.", email=created.email), "success")
             return redirect(url_for("office.users"))
     return render_template("office/user_form.html", form=form), 422 if form.is_submitted() else 200
 
@@ -189,6 +212,11 @@ def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
     with transaction() as session:
         user = accounts.user_or_404(session, user_id)
         accounts.set_active(session, user, active, actor=actor(), by=require_user())
+        email = user.email
+    if active:
+        flash(_("Account %(email)s enabled: it can log in again.", email=email), "success")
+    else:
+        flash(_("Account %(email)s disabled: it is logged out and cannot log in.", email=email), "success")
     return redirect(url_for("office.users"))
 
 

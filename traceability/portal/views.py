@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from traceability import clock
 from traceability.accounts.guards import actor, require_role
 from traceability.accounts.models import Role
+from traceability.confirmation import confirmed, dry_run
 from traceability.db import get_session, transaction
 from traceability.errors import DomainError
 from traceability.forms import show_error
+from traceability.i18n import N_
 from traceability.printing import downloads
+from traceability.printing import forms as printing_forms
 from traceability.printing.views import PrintPages
 from traceability.registry import standing
 from traceability.registry.models import Producer
-from traceability.stamps import producer_batches
+from traceability.stamps import batches, producer_batches
 from traceability.stamps.batches import BatchOptions
 from traceability.stamps.forms import BatchRequestForm, StampRangeForm
 from traceability.stamps.keystore import store_from_config
 from traceability.stamps.models import Batch, RangeState
+from traceability.web import number
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -43,7 +47,7 @@ def own_batch(batch_id: int) -> Batch:
 
 
 # Print-ready files as background jobs: /portal/batches/<id>/print..., behind only_producer_users and own_batch.
-PRINTING = PrintPages(authorise=own_batch, back="portal.downloads_page", layouts=downloads.layouts)
+PRINTING = PrintPages(authorise=own_batch, back="portal.downloads_page", layouts=downloads.layouts, codes=True)
 bp.register_blueprint(PRINTING.blueprint())
 
 
@@ -71,14 +75,14 @@ def _request_form() -> BatchRequestForm:
     form.product.choices = [
         (p.id, f"{p.code} — {p.name}") for p in standing.stampable_products(get_session(), producer(), clock.today())
     ]
-    form.layout.choices = [(name, _(label)) for name, label in downloads.layouts()]
+    printing_forms.offer_stock(form, downloads.layouts())
     return form
 
 
 @bp.route("/batches/new", methods=["GET", "POST"])
 def request_batch() -> ResponseReturnValue:
     form = _request_form()
-    if form.validate_on_submit():
+    if not printing_forms.searching(form) and form.validate_on_submit():
         try:
             with transaction() as session:
                 batch = producer_batches.request_batch(
@@ -90,10 +94,10 @@ def request_batch() -> ResponseReturnValue:
                         form.lot.data,
                         form.production_date.data,
                         form.expiry_date.data,
-                        form.layout.data,
+                        printing_forms.stock_name(form),
                         scratch_off=bool(form.scratch_off.data),
                     ),
-                    layouts=[name for name, _label in downloads.layouts()],
+                    check_layout=printing_forms.check_stock,
                     actor=actor(),
                     maximum=current_app.config["MAX_BATCH_QUANTITY"],
                     max_pending=current_app.config["MAX_PENDING_REQUESTS"],
@@ -102,8 +106,14 @@ def request_batch() -> ResponseReturnValue:
         except DomainError as error:
             show_error(form, error)
         else:
+            said = _(
+                "Request sent: batch %(id)s, %(count)s stamps. The programme office will review it.",
+                id=batch.id,
+                count=number(batch.quantity),
+            )
+            flash(said, "success")
             return redirect(url_for("portal.batch", batch_id=batch.id))
-    status = 422 if form.is_submitted() else 200
+    status = 422 if form.is_submitted() and not printing_forms.searching(form) else 200
     return render_template("portal/request.html", form=form, maximum=current_app.config["MAX_BATCH_QUANTITY"]), status
 
 
@@ -119,19 +129,42 @@ def batch(batch_id: int) -> ResponseReturnValue:
     )
 
 
+# What the page says once stamps have changed state.
+CHANGED = {
+    RangeState.ACTIVATED: N_("%(count)s stamps activated (%(first)s to %(last)s)."),
+    RangeState.VOIDED: N_("%(count)s stamps voided (%(first)s to %(last)s)."),
+}
+
+
 def _change(batch_id: int, state: RangeState, prefix: str) -> ResponseReturnValue:
+    """Activate stamps at once; void them only once the producer has seen and confirmed what that does."""
     form = StampRangeForm(prefix=prefix)
-    session = get_session()
-    found = producer_batches.batch_of(session, producer(), batch_id)
+    found = producer_batches.batch_of(get_session(), producer(), batch_id)
     if form.validate_on_submit():
+        first_text, last_text = form.first.data or "", form.last.data or ""
         try:
+            first, last = producer_batches.stamp_span(found, first_text, last_text)
+            if state is RangeState.VOIDED and not confirmed():
+                with dry_run() as session:  # the review appears only if voiding would succeed
+                    producer_batches.change_stamps(
+                        session, found, first_text, last_text, state, actor=actor(), reason=form.reason.data
+                    )
+                return render_template(
+                    "portal/confirm_void.html",
+                    batch=found,
+                    form=form,
+                    count=last - first + 1,
+                    serials=(batches.serial_of(found, first), batches.serial_of(found, last)),
+                )
             with transaction() as session:
                 producer_batches.change_stamps(
-                    session, found, form.first.data, form.last.data or "", state, actor=actor(), reason=form.reason.data
+                    session, found, first_text, last_text, state, actor=actor(), reason=form.reason.data
                 )
         except DomainError as error:
             show_error(form, error)
         else:
+            said = _(CHANGED[state], count=number(last - first + 1), first=first_text, last=last_text or first_text)
+            flash(said, "success")
             return redirect(url_for("portal.batch", batch_id=batch_id))
     found = producer_batches.batch_of(get_session(), producer(), batch_id)
     forms = {"activate_form": StampRangeForm(prefix="activate"), "void_form": StampRangeForm(prefix="void")}

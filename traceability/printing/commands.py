@@ -1,4 +1,5 @@
-"""`traceability batch print`: a batch's print-ready PDF and printer files, written atomically."""
+"""`traceability batch print`: a batch's print-ready PDF and printer files, written atomically; `traceability
+worker`: the process that runs the web's print jobs when QUEUE_URL is set."""
 
 from __future__ import annotations
 
@@ -129,11 +130,18 @@ def _custom(label: str | None, grid: str | None, gap: float, page: str | None, *
 @click.option("--page", type=click.Choice([*PAGES_MM, ROLL]), help="Custom labels: the page (default a4 with --grid).")
 @click.option("--landscape", is_flag=True, help="Custom labels: turn the page.")
 @click.option("--corner-radius", type=click.FloatRange(min=0), default=0.0, help="Custom labels: corner radius, mm.")
+@click.option("--margins", metavar="LxT", help="Custom labels: left x top page margin, mm (default: centred).")
 @click.option("--dpi", type=click.IntRange(100, 4800), help="The printer's resolution (default: 600, 203 for rolls).")
 @click.option("--language", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write serial,url,sheet,position.")
 @click.option("--zip", "zip_path", type=click.Path(dir_okay=False), help="Also write one QR image per stamp.")
 @click.option("--zip-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
+@click.option(
+    "--codes",
+    "codes_path",
+    type=click.Path(dir_okay=False),
+    help="Scratch-off batches: also write serial,hidden_code to this file of its own (never in the PDF).",
+)
 @click.option("--ecc", type=click.Choice(ECC_CHOICES), default="M", show_default=True, help="QR level.")
 @with_appcontext
 def print_command(
@@ -147,11 +155,13 @@ def print_command(
     page: str | None,
     landscape: bool,
     corner_radius: float,
+    margins: str | None,
     dpi: int | None,
     language: str,
     csv_path: str | None,
     zip_path: str | None,
     zip_format: str,
+    codes_path: str | None,
     ecc: str,
 ) -> None:
     """Write an issued batch's stamps as a print-ready PDF/X-4 (and printer files); mark issued stamps printed.
@@ -165,9 +175,18 @@ def print_command(
         csv=Path(csv_path) if csv_path else None,
         zip=Path(zip_path) if zip_path else None,
         zip_format=zip_format,
+        codes=Path(codes_path) if codes_path else None,
     )
     try:
-        custom = _custom(label, grid, gap, page, landscape=landscape, corner_radius_mm=corner_radius)
+        custom = _custom(
+            label,
+            grid,
+            gap,
+            page,
+            landscape=landscape,
+            corner_radius_mm=corner_radius,
+            margins_mm=_pair(margins, "--margins", float),
+        )
         chosen = _layout_name(layout, template, custom, dpi)
         settings = _settings(config)
         with _progress_bar(f"Batch {batch_id}") as progress:
@@ -198,3 +217,20 @@ def label_templates_command(search: str) -> None:
     for template in list_templates(41):
         if needle in template.title.lower():
             click.echo(f"{template.brand}:{template.part:<16} {template.name:<28} {template.title}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit (tests, cron).")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run the web's print jobs from the queue at QUEUE_URL, one at a time, until stopped.
+
+    Jobs whose process died are run again, and queued jobs that never reached the queue are put on it.
+    """
+    from traceability.printing import jobs
+    from traceability.printing.worker import PrintWorker
+
+    queue = jobs.print_queue(current_app)
+    if queue is None:
+        fail("QUEUE_URL is not set: print jobs run in the web processes themselves; set it to use a worker")
+    PrintWorker(queue, jobs.runner(current_app)).work(burst=burst, logging_level=current_app.config["LOG_LEVEL"])

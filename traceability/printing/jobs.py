@@ -1,32 +1,38 @@
-"""Print jobs for the web: request a batch's files, run them off the request thread, report progress.
+"""Print jobs for the web: request a batch's files, have them run off the request, report progress.
 
 A request records a queued job (or reuses the done one: the files are produced once and kept under
-PRINT_DIR); after the view commits it calls start_jobs(), and the app's runner (jobrunner.py) claims queued
-jobs one at a time, each in sessions of its own, and runs them through the one print path (runs.py).
+PRINT_DIR); after the view commits it calls start_jobs(). With QUEUE_URL set, that only puts the job on the
+queue (jobqueue.py) and `traceability worker` runs it; without it (the embedded default) the web process's
+own runner thread claims queued jobs one at a time. Either way a job runs through jobrunner.py, in sessions
+of its own, along the one print path (runs.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import select
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from traceability.audit import services as audit
+from traceability.db import get_session
 from traceability.errors import Conflict, NotFound, Term
 from traceability.i18n import N_
 from traceability.printing import services
+from traceability.printing.jobqueue import PrintQueue
 from traceability.printing.jobrunner import PrintRunner, job_or_404
 from traceability.printing.models import JobStatus, PrintJob
 from traceability.printing.outputs import check_formats, file_name, outputs_under
 from traceability.stamps.models import Batch
 
 EXTENSION_KEY = "print_runner"
+QUEUE_KEY = "print_queue"
 # Job states as JobNotFinished names them, translated when shown (errors.Term).
 JOB_STATES = (N_("queued"), N_("running"), N_("failed"))
 
@@ -60,6 +66,20 @@ def _files_present(job: PrintJob, print_dir: Path) -> bool:
     return True
 
 
+def _lock_files(session: Session, batch_id: int, layout: str, ecc: str, formats: tuple[str, ...]) -> None:
+    """Hold, until the transaction ends, the right to record a job for these files.
+
+    Two requests for the same files at the same moment would both find no job and both queue one: on
+    PostgreSQL the second waits here for the first to commit, then finds its job. SQLite needs nothing:
+    every transaction there begins IMMEDIATE (db.py), one writer at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    name = f"ocop-print:{batch_id}:{layout}:{ecc}:{','.join(formats)}".encode()
+    key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def _latest_job(session: Session, batch_id: int, layout: str, ecc: str, formats: tuple[str, ...]) -> PrintJob | None:
     """Return the newest job, failed ones aside, that produces or produced these files."""
     return session.scalar(
@@ -90,10 +110,10 @@ def request_print(
     """Return the job that produces (or produced) these files for the batch; queue one if needed.
 
     A done job whose files are still there is returned as it is; if they went missing it is queued again and
-    reproduces them identically (the recorded hashes are checked). Nothing is committed here: the caller
-    commits, then calls start_jobs(). layout None means the layout asked for with the batch; a layout whose
-    labels cannot hold the code is refused here (LabelTooSmall), not after the job starts (without base_url, at
-    the largest code any stamp URL makes).
+    reproduces them identically (the recorded hashes are checked). Requests for the same files at the same
+    moment get one job. Nothing is committed here: the caller commits, then calls start_jobs(). layout None
+    means the layout asked for with the batch; a layout whose labels cannot hold the code is refused here
+    (LabelTooSmall), not after the job starts (without base_url, at the largest code any stamp URL makes).
     """
     services.require_printable(batch)
     stock = services.layout_for(batch, layout)
@@ -103,10 +123,11 @@ def request_print(
     wanted = check_formats(formats)
     outputs_under(Path("."), batch.id, chosen, ecc, wanted)  # refuses two ZIP formats at once
     directory = Path(print_dir if print_dir is not None else current_app.config["PRINT_DIR"])
+    _lock_files(session, batch.id, chosen, ecc, wanted)
     job = _latest_job(session, batch.id, chosen, ecc, wanted)
     if job is not None and job.status is JobStatus.DONE and not _files_present(job, directory):
         # Done, but a file went missing: reproduce it, byte for byte.
-        job.status, job.done, job.error = JobStatus.QUEUED, 0, None
+        job.status, job.done, job.error, job.interruptions = JobStatus.QUEUED, 0, None, 0
         job.started_at = job.finished_at = job.heartbeat_at = None
     elif job is None:
         job = PrintJob(
@@ -206,11 +227,36 @@ def runner(app: Flask | None = None) -> PrintRunner:
     return found
 
 
+def print_queue(app: Flask | None = None) -> PrintQueue | None:
+    """Return the app's print queue, or None when QUEUE_URL is not set (jobs run in the web process)."""
+    queue: PrintQueue | None = (app or current_app).extensions.get(QUEUE_KEY)
+    return queue
+
+
 def start_jobs(app: Flask | None = None) -> Future[int]:
-    """Start running queued jobs off the request thread; call it after committing request_print's job."""
-    return runner(app).kick()
+    """Have the queued jobs run; call it after committing request_print's job.
+
+    With a queue, put them on it (a finished future: how many were added; without app, the jobs are read in
+    the current request's or command's session); else start this process's runner thread (a future: how many
+    jobs it ran).
+    """
+    queue = print_queue(app)
+    if queue is None:
+        return runner(app).kick()
+    return queue.kick(get_session() if app is None and has_app_context() else None)
+
+
+def perform(job_id: int) -> str:
+    """Run one print job: the queue's task, run by `traceability worker` in its app context; say what happened."""
+    ran = runner().run_job(job_id)
+    return "ran" if ran else "nothing to do: already done, running or failed"
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its print runner (after db.init_app); no thread starts and no query runs until start_jobs()."""
-    app.extensions[EXTENSION_KEY] = PrintRunner.from_config(app.config, app.extensions["db_sessionmaker"])
+    """Give the app its print runner, and its queue if QUEUE_URL is set (after db.init_app); nothing starts yet."""
+    sessions = app.extensions["db_sessionmaker"]
+    app.extensions[EXTENSION_KEY] = PrintRunner.from_config(app.config, sessions)
+    if app.config.get("QUEUE_URL"):
+        app.extensions[QUEUE_KEY] = PrintQueue.from_config(app.config, sessions)
+    else:
+        app.extensions.pop(QUEUE_KEY, None)

@@ -43,6 +43,8 @@ class PrintJob(Base):
     finished_at: Mapped[datetime | None]
     # Written with each progress step: a running job whose heartbeat stopped belongs to a dead process.
     heartbeat_at: Mapped[datetime | None]
+    # Runs cut off by their process dying; recovery fails the job once this reaches PRINT_JOB_ATTEMPTS.
+    interruptions: Mapped[int] = mapped_column(default=0, server_default="0")
 
     batch: Mapped[Batch] = relationship()
 

@@ -1,8 +1,10 @@
 """A print run's files: where each format goes, and writing them under temporary names beside their targets.
 
-Nothing appears under a target's name until the caller installs the files (each rename is atomic), and
-nothing is left behind when writing fails. Each file signs the stamps again rather than keeping 100,000
-tokens around: signing costs ~35 µs a stamp, far less than the memory it would take to hold them.
+Nothing appears under a target's name until the caller installs the files (each rename is atomic, after the
+file's bytes reached the disk), and nothing is left behind when writing fails; what a killed process left
+(`.NAME.*.part` beside the target, never under the target's name) the next run of the same files removes.
+Each file signs the stamps again rather than keeping 100,000 tokens around: signing costs ~35 µs a stamp,
+far less than the memory it would take to hold them.
 """
 
 from __future__ import annotations
@@ -13,20 +15,22 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from traceability.errors import ValidationError
 from traceability.i18n import N_
 from traceability.printing.fonts import FontFiles
 from traceability.printing.layouts import Layout
-from traceability.printing.printerfiles import write_csv, write_zip
+from traceability.printing.printerfiles import write_csv, write_hidden_codes, write_zip
 from traceability.printing.services import PrintSource, check_code_fits, check_ecc_choice
-from traceability.printing.sheets import PrintableStamp, PrintStats, write_pdf
+from traceability.printing.sheets import PrintStats, write_pdf
 
-FORMATS = ("pdf", "csv", "zip-svg", "zip-png")  # the order files are written in
+# The order files are written in; "codes" is a scratch-off batch's hidden codes, a file of its own.
+FORMATS = ("pdf", "csv", "zip-svg", "zip-png", "codes")
 PROGRESS_STEP = 480  # stamps between progress calls while writing the CSV or ZIP
 
 Progress = Callable[[int, int], None]  # (stamps done, stamps in all the files)
+T = TypeVar("T")
 
 
 class OutputNotWritable(ValidationError):
@@ -54,16 +58,17 @@ class Outputs:
     csv: Path | None = None
     zip: Path | None = None
     zip_format: str = "svg"
+    codes: Path | None = None
 
     def targets(self) -> list[tuple[str, Path]]:
         """Return (format, path) for each wanted file, in the order they are written."""
-        named = [("pdf", self.pdf), ("csv", self.csv), (f"zip-{self.zip_format}", self.zip)]
+        named = [("pdf", self.pdf), ("csv", self.csv), (f"zip-{self.zip_format}", self.zip), ("codes", self.codes)]
         return [(name, Path(path)) for name, path in named if path is not None]
 
 
 def file_name(batch_id: int, layout: str, ecc: str, fmt: str) -> str:
     """Return the name under PRINT_DIR of one print file: the same request always maps to the same name."""
-    extension = {"pdf": "pdf", "csv": "csv", "zip-svg": "svg.zip", "zip-png": "png.zip"}[fmt]
+    extension = {"pdf": "pdf", "csv": "csv", "zip-svg": "svg.zip", "zip-png": "png.zip", "codes": "codes.csv"}[fmt]
     return f"batch-{batch_id}/batch-{batch_id}-{layout}-{ecc}.{extension}"
 
 
@@ -82,6 +87,7 @@ def outputs_under(directory: Path, batch_id: int, layout: str, ecc: str, formats
         csv=path("csv") if "csv" in wanted else None,
         zip=path(zips[0]) if zips else None,
         zip_format=zips[0].removeprefix("zip-") if zips else "svg",
+        codes=path("codes") if "codes" in wanted else None,
     )
 
 
@@ -106,9 +112,11 @@ class PendingFiles:
     stats: PrintStats | None  # of the PDF, if one was written
 
     def install(self) -> None:
-        """Rename every file into place (each rename is atomic)."""
+        """Rename every file into place (each rename is atomic), then make the renames durable."""
         for written in self.files:
             os.replace(written.temporary, written.target)
+        for directory in {written.target.parent for written in self.files}:
+            _sync_directory(directory)
 
     def discard(self) -> None:
         """Remove the temporary files."""
@@ -131,10 +139,45 @@ def _distinct_targets(outputs: Outputs) -> list[tuple[str, Path]]:
     return targets
 
 
+TEMPORARY_SUFFIX = ".part"
+
+
+def _temporary_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def remove_leftovers(outputs: Outputs) -> list[Path]:
+    """Remove the temporary files a killed run of these outputs left beside their targets; return them."""
+    removed = []
+    for _, target in outputs.targets():
+        if not target.parent.is_dir():
+            continue
+        prefix = _temporary_prefix(target)
+        for path in target.parent.iterdir():
+            if path.name.startswith(prefix) and path.name.endswith(TEMPORARY_SUFFIX):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+def _sync_directory(directory: Path) -> None:
+    """Flush a directory's entries (a rename) to disk, where the platform allows it."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the rename itself is still atomic
+    finally:
+        os.close(descriptor)
+
+
 def _temporary_beside(target: Path) -> Path:
     """Create an empty temporary file in the target's directory, or raise OutputNotWritable."""
     try:
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=_temporary_prefix(target), suffix=TEMPORARY_SUFFIX)
     except OSError as error:
         raise OutputNotWritable(
             N_("cannot write %(path)s: %(reason)s"),
@@ -153,7 +196,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _counted(stamps: Iterator[PrintableStamp], count: int, report: Progress) -> Iterator[PrintableStamp]:
+def _counted(stamps: Iterator[T], count: int, report: Progress) -> Iterator[T]:
     """Yield the stamps, reporting how many went by every PROGRESS_STEP and at the end."""
     done = 0
     for done, stamp in enumerate(stamps, start=1):
@@ -200,6 +243,9 @@ class _FileWriter:
                 progress=report,
                 language=source.language,
             )
+        if fmt == "codes":
+            write_hidden_codes(_counted(source.hidden_codes(), count, report), out)
+            return None
         stamps = _counted(source.stamps(), count, report)
         if fmt == "csv":
             write_csv(stamps, out, self.layout)
@@ -239,6 +285,8 @@ def write_files(
         for index, ((fmt, target), temporary) in enumerate(zip(targets, temporaries, strict=True)):
             with temporary.open("wb") as out:
                 stats = writer.write(fmt, out, _shifted(progress, index * source.count, total)) or stats
+                out.flush()
+                os.fsync(out.fileno())  # the bytes are on disk before the rename can make the name point at them
             # mkstemp's 0600 stays: whoever holds these files can print genuine stamps, so they are
             # shared on purpose (download, copy), never left readable to every account on the machine.
             written.append(WrittenFile(fmt, target, temporary, _sha256(temporary), temporary.stat().st_size))

@@ -24,6 +24,7 @@ FONT_OBJECTS = (3, 4)  # /F1 the regular face, /F2 the bold one (fonts.FontFiles
 STAR = "\u2605"
 MIN_TEXT_PT = 3.0
 INFO_PT = 7.0
+SCRATCH_LINE_PT = 0.5
 
 StampRow = tuple[str, str, int, str]  # serial, digits, stars, label
 
@@ -178,6 +179,7 @@ class StampGeometry:
     centre: float
     baselines: tuple[float, float, float]
     room: float  # width a text line may take
+    scratch: str = ""  # the operators outlining the scratch-off box, if the label keeps one
 
 
 @lru_cache(maxsize=512)
@@ -193,12 +195,20 @@ def stamp_geometry(layout: Layout, plan: LabelPlan, position: int) -> StampGeome
     bottom_dots = top_dots + plan.symbol_modules * plan.module_dots
     line = plan.text_pt * LINE_HEIGHT
     first = (box.y + box.height - plan.text.top) * MM - plan.text_pt  # capitals just under the quiet zone
+    outline = ""
+    if plan.scratch is not None:
+        area = plan.scratch
+        x, y = (box.x + area.left) * MM, (box.y + box.height - area.top - area.height) * MM
+        corners = " ".join(pdf_number(v) for v in (x, y, area.width * MM, area.height * MM))
+        # Dashed, so the printing house sees the place of the hidden code and its foil; nothing is printed inside.
+        outline = f"q {pdf_number(SCRATCH_LINE_PT)} w [1.5 1] 0 d 0 G {corners} re S Q"
     return StampGeometry(
         qr_x=left_dots * dot_pt,
         qr_y=page_size_pt(layout)[1] - bottom_dots * dot_pt,
         centre=(box.x + plan.text.left + plan.text.width / 2) * MM,
         baselines=(first, first - line, first - 2 * line),
         room=plan.text.width * 0.94 * MM,
+        scratch=outline,
     )
 
 
@@ -213,7 +223,8 @@ def _stamp_ops(
     label_line = setter.fitted_line([(0, text)], label_size, room, centre, second)
     serial_line = setter.fitted_line([(0, serial)], nominal, room, centre, third)
     place = f"{scale} 0 0 {scale} {geometry.qr_x + shift:.5f} {geometry.qr_y + shift:.5f}"
-    return f"q {place} cm /{image} Do Q\n{heading}\n{label_line}\n{serial_line}"
+    ops = f"q {place} cm /{image} Do Q\n{heading}\n{label_line}\n{serial_line}"
+    return f"{ops}\n{geometry.scratch}" if geometry.scratch else ops
 
 
 def _sheet_info(setter: Typesetter, layout: Layout, job: PageJob, sheet: int, rows: list[StampRow]) -> str:

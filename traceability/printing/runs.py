@@ -21,7 +21,13 @@ from traceability.i18n import N_
 from traceability.printing.fonts import FontFiles
 from traceability.printing.layouts import Layout
 from traceability.printing.outputs import Outputs, PendingFiles, Progress, WrittenFile, write_files
-from traceability.printing.services import check_code_fits, layout_for, open_source, record_printed
+from traceability.printing.services import (
+    check_code_fits,
+    layout_for,
+    open_source,
+    record_printed,
+    require_hidden_codes,
+)
 from traceability.printing.sheets import PrintStats
 from traceability.printing.sheettext import DEFAULT_LANGUAGE
 from traceability.stamps import batches
@@ -100,6 +106,8 @@ def print_batch(
         chosen = layout_for(batch, layout, dpi)
         if outputs.pdf is not None or outputs.zip is not None:  # a CSV of placements needs no room for the code
             check_code_fits(chosen, settings.base_url, ecc)
+        if outputs.codes is not None:  # refused before anything is written, not half-way
+            require_hidden_codes(batch)
         source = open_source(session, store, batch, settings.base_url, language)
     pending = write_files(
         source, outputs, layout=chosen, fonts=settings.fonts, ecc=ecc, workers=settings.workers, progress=progress

@@ -24,11 +24,12 @@ from traceability.printing.qrbatch import min_version
 from traceability.printing.qrspec import symbol_size
 from traceability.printing.sheets import PrintableStamp, check_prefix
 from traceability.printing.sheettext import DEFAULT_LANGUAGE, check_language, sheet_text
-from traceability.printing.sizing import LabelPlan, plan_label
+from traceability.printing.sizing import LabelPlan, plan_label, with_scratch_box
 from traceability.printing.stock import resolve_layout
 from traceability.registry.models import Producer
-from traceability.stamps import batches
+from traceability.stamps import batches, scratch, serials
 from traceability.stamps.codec import MAX_PREFIX_FOR_VERSION_6, TOKEN_DIGITS, URL_PATH, stamp_url
+from traceability.stamps.export import NoScratchCodes
 from traceability.stamps.keys import key_or_404
 from traceability.stamps.keystore import KeyStore
 from traceability.stamps.models import Batch, BatchStatus, KeyStatus, RangeState
@@ -68,9 +69,34 @@ def check_ecc_choice(ecc: str) -> str:
     return ecc
 
 
+def stock_for(name: str, dpi: int | None = None, *, scratch_off: bool = False) -> Layout:
+    """Return the layout a name means at dpi; a scratch-off batch's labels keep a scratch box free on every label.
+
+    The box follows from the batch, not from the stored name, so a reprint draws it again.
+    """
+    layout = check_layout(name, dpi)
+    return with_scratch_box(layout) if scratch_off else layout
+
+
+def checked_stock(name: str, scratch_off: bool, base_url: str | None, dpi: int | None = None) -> str:
+    """Return the name to store for stock a batch or job asks for, once its labels are known to hold the code.
+
+    Raise UnknownLayout, LayoutInvalid or LabelTooSmall (field "layout") otherwise.
+    """
+    layout = stock_for(name, dpi, scratch_off=scratch_off)
+    check_code_fits(layout, base_url)
+    return layout.name
+
+
 def layout_for(batch: Batch, requested: str | None = None, dpi: int | None = None) -> Layout:
     """Return the requested layout, else the one asked for with the batch, else the default; dpi overrides."""
-    return check_layout(requested or batch.layout or DEFAULT_LAYOUT, dpi)
+    return stock_for(requested or batch.layout or DEFAULT_LAYOUT, dpi, scratch_off=batch.scratch_off)
+
+
+def require_hidden_codes(batch: Batch) -> None:
+    """Raise NoScratchCodes unless the batch was issued with scratch-off codes."""
+    if not batch.scratch_off or batch.secret is None:
+        raise NoScratchCodes(N_("batch %(batch)s has no scratch-off codes"), params={"batch": batch.id})
 
 
 def stamp_label(producer: Producer) -> str:
@@ -137,6 +163,14 @@ class PrintSource:
     def url_prefix(self) -> str:
         """Return the part of every stamp's URL before its digits."""
         return stamp_url(self.base_url, "")
+
+    def hidden_codes(self) -> Iterator[tuple[str, str]]:
+        """Yield (serial, printed scratch-off code) of every stamp, or raise NoScratchCodes; for the printer only."""
+        require_hidden_codes(self.batch)
+        secret, batch_id = self.batch.secret or b"", self.batch.id
+        for sequence in range(self.batch.quantity):
+            code = scratch.printed(scratch.scratch_code(secret, sequence))
+            yield serials.serial(batch_id, sequence, secret), code
 
     def stamps(self, start: int = 0, end: int | None = None) -> Iterator[PrintableStamp]:
         """Sign and yield the stamps [start, end), lazily."""

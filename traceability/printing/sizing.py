@@ -10,7 +10,7 @@ whichever leaves the larger module; they shrink (down to MIN_TEXT_PT) before the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from traceability.errors import ValidationError
@@ -22,6 +22,9 @@ MIN_TEXT_PT = 4.0  # cap height about 1 mm: still readable; below it the code wo
 TEXT_STEP_PT = 0.25
 MIN_TEXT_COLUMN_MM = 15.0  # text beside the code needs at least this width for a serial at MIN_TEXT_PT
 SCRATCH_GAP_MM = 1.0  # between the text and a scratch box
+# The printed code is 11 characters (7KQ2X-M4D9P): about 14 mm at 6 pt in a monospaced face, and the foil
+# laid over it needs a millimetre of overlap all round.
+SCRATCH_BOX_MM = (16.0, 5.0)
 # Every stamp's code is version 6 at level M (stamps/codec.py keeps the URL within it): 41 modules a side.
 STAMP_SYMBOL_MODULES = 41
 
@@ -146,13 +149,21 @@ def plan_label(layout: Layout, symbol_modules: int) -> LabelPlan:
         fitting = [p for p in plans if p.module_mm >= MIN_MODULE_MM - 1e-9]
         if fitting:
             return max(fitting, key=lambda p: p.module_dots)  # max() keeps the first of equals: text under the code
-    below, beside = smallest_label(symbol_modules, layout.dpi, layout.quiet_zone_modules)
-    raise LabelTooSmall(
-        N_(
+    below, beside = smallest_label(symbol_modules, layout.dpi, layout.quiet_zone_modules, layout.scratch_box_mm)
+    message = N_(
+        "labels of %(width)s × %(height)s mm are too small for this batch's QR code (%(modules)s modules with"
+        " its quiet zone): the smallest module printed is %(module)s mm, which needs labels of at least"
+        " %(below_w)s × %(below_h)s mm (text under the code) or %(beside_w)s × %(beside_h)s mm (text beside it)"
+    )
+    if layout.scratch_box_mm:
+        message = N_(
             "labels of %(width)s × %(height)s mm are too small for this batch's QR code (%(modules)s modules with"
-            " its quiet zone): the smallest module printed is %(module)s mm, which needs labels of at least"
-            " %(below_w)s × %(below_h)s mm (text under the code) or %(beside_w)s × %(beside_h)s mm (text beside it)"
-        ),
+            " its quiet zone) and its scratch-off box: the smallest module printed is %(module)s mm, which needs"
+            " labels of at least %(below_w)s × %(below_h)s mm (text and box under the code) or %(beside_w)s ×"
+            " %(beside_h)s mm (beside it)"
+        )
+    raise LabelTooSmall(
+        message,
         field="layout",
         params={
             "width": _mm(layout.label_width_mm),
@@ -180,13 +191,22 @@ def _mm(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def smallest_label(symbol_modules: int, dpi: int, quiet: int = 4) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Return the smallest (width, height) of a plain label holding the code: text under it, and text beside it."""
+def smallest_label(
+    symbol_modules: int, dpi: int, quiet: int = 4, scratch_box_mm: tuple[float, float] | None = None
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Return the smallest (width, height) of a plain label holding the code: text (and box) under it, and beside it."""
     module = math.ceil(MIN_MODULE_MM / dot_mm(dpi) - 1e-9) * dot_mm(dpi)
     side = (symbol_modules + 2 * quiet) * module
 
     def up(value: float) -> float:
         return math.ceil(value * 10 - 1e-6) / 10
 
-    block = text_block_mm(MIN_TEXT_PT)
-    return (up(side), up(side + block)), (up(side + MIN_TEXT_COLUMN_MM), up(max(side, block)))
+    box_w, box_h = scratch_box_mm or (0.0, 0.0)
+    block = text_block_mm(MIN_TEXT_PT) + (box_h + SCRATCH_GAP_MM if scratch_box_mm else 0.0)
+    below = (up(max(side, box_w)), up(side + block))
+    return below, (up(side + max(MIN_TEXT_COLUMN_MM, box_w)), up(max(side, block)))
+
+
+def with_scratch_box(layout: Layout) -> Layout:
+    """Return the layout keeping a scratch-off box free on every label (its own size if it names one)."""
+    return layout if layout.scratch_box_mm else replace(layout, scratch_box_mm=SCRATCH_BOX_MM)

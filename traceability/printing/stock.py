@@ -31,7 +31,8 @@ PAGES_MM = {"a4": (210.0, 297.0), "a5": (148.0, 210.0), "a3": (297.0, 420.0), "l
 ROLL = "roll"
 CUSTOM = re.compile(
     r"custom-(?P<w>\d+(?:\.\d+)?)x(?P<h>\d+(?:\.\d+)?)"
-    r"(?:-(?P<c>\d+)x(?P<r>\d+)-g(?P<g>\d+(?:\.\d+)?)-(?P<page>a3|a4|a5|letter)(?P<land>-landscape)?|-roll)"
+    r"(?:-(?P<c>\d+)x(?P<r>\d+)-g(?P<g>\d+(?:\.\d+)?)(?:x(?P<gy>\d+(?:\.\d+)?))?-(?P<page>a3|a4|a5|letter)"
+    r"(?P<land>-landscape)?(?:-m(?P<ml>\d+(?:\.\d+)?)x(?P<mt>\d+(?:\.\d+)?))?|-roll)"
     r"(?:-r(?P<radius>\d+(?:\.\d+)?))?(?:-s(?P<sw>\d+(?:\.\d+)?)x(?P<sh>\d+(?:\.\d+)?))?"
 )
 
@@ -192,10 +193,25 @@ def _load(directories: tuple[str, ...]) -> dict[str, LabelTemplate]:
 
 def list_templates(symbol_modules: int | None = None, directories: Sequence[str] | None = None) -> list[LabelTemplate]:
     """Return the label products by brand and part; given a symbol size, only those whose labels can hold it."""
-    templates = sorted(load_templates(directories).values(), key=lambda t: (t.brand.lower(), t.part.lower()))
+    return list(_listed(symbol_modules, tuple(TEMPLATE_DIRS if directories is None else directories)))
+
+
+@lru_cache(maxsize=8)
+def _listed(symbol_modules: int | None, directories: tuple[str, ...]) -> tuple[LabelTemplate, ...]:
+    """Return the sorted, filtered products once: sizing a thousand labels takes about a second, every form wants it."""
+    templates = sorted(_load(directories).values(), key=lambda t: (t.brand.lower(), t.part.lower()))
     if symbol_modules is None:
-        return templates
-    return [t for t in templates if fits(template_layout(t), symbol_modules)]
+        return tuple(templates)
+    return tuple(t for t in templates if fits(template_layout(t), symbol_modules))
+
+
+def search_templates(
+    text: str, symbol_modules: int, limit: int, directories: Sequence[str] | None = None
+) -> tuple[list[LabelTemplate], int]:
+    """Return the first `limit` products holding the code whose title has every word of text, and how many match."""
+    words = text.lower().split()
+    found = [t for t in list_templates(symbol_modules, directories) if all(w in t.title.lower() for w in words)]
+    return found[:limit], len(found)
 
 
 def template_layout(template: LabelTemplate) -> Layout:
@@ -237,6 +253,13 @@ class CustomStock:
     landscape: bool = False
     corner_radius_mm: float = 0.0
     scratch_box_mm: tuple[float, float] | None = None
+    gap_y_mm: float | None = None  # None: the same as gap_mm
+    margins_mm: tuple[float, float] | None = None  # left, top; None: the grid centred on the page
+
+    @property
+    def row_gap_mm(self) -> float:
+        """Return the gap between rows."""
+        return self.gap_mm if self.gap_y_mm is None else self.gap_y_mm
 
     @property
     def name(self) -> str:
@@ -246,7 +269,10 @@ class CustomStock:
             name = f"{size}-roll"
         else:
             landscape = "-landscape" if self.landscape else ""
-            name = f"{size}-{self.columns}x{self.rows}-g{_num(self.gap_mm)}-{self.page}{landscape}"
+            gaps = _num(self.gap_mm) + ("" if self.row_gap_mm == self.gap_mm else f"x{_num(self.row_gap_mm)}")
+            name = f"{size}-{self.columns}x{self.rows}-g{gaps}-{self.page}{landscape}"
+            if self.margins_mm is not None:
+                name += f"-m{_num(self.margins_mm[0])}x{_num(self.margins_mm[1])}"
         if self.corner_radius_mm:
             name += f"-r{_num(self.corner_radius_mm)}"
         if self.scratch_box_mm:
@@ -283,8 +309,8 @@ def custom_layout(stock: CustomStock) -> Layout:
     if stock.landscape:
         width, height = height, width
     grid_w = stock.columns * stock.width_mm + (stock.columns - 1) * stock.gap_mm
-    grid_h = stock.rows * stock.height_mm + (stock.rows - 1) * stock.gap_mm
-    left, top = max(0.0, (width - grid_w) / 2), max(0.0, (height - grid_h) / 2)
+    grid_h = stock.rows * stock.height_mm + (stock.rows - 1) * stock.row_gap_mm
+    left, top = stock.margins_mm or (max(0.0, (width - grid_w) / 2), max(0.0, (height - grid_h) / 2))
     return Layout(
         name=stock.name,
         page_width_mm=width,
@@ -296,7 +322,7 @@ def custom_layout(stock: CustomStock) -> Layout:
         margin_left_mm=left,
         margin_top_mm=top,
         gap_x_mm=stock.gap_mm,
-        gap_y_mm=stock.gap_mm,
+        gap_y_mm=stock.row_gap_mm,
         corner_radius_mm=stock.corner_radius_mm,
         crop_marks=min(left, top) >= CROP_MARK_MM,
         sheet_info=top >= HEADER_MM,
@@ -324,7 +350,14 @@ def _parse_custom(name: str) -> CustomStock | None:
         bool(parts["land"]),
         radius,
         scratch,
+        float(parts["gy"]) if parts["gy"] else None,
+        (float(parts["ml"]), float(parts["mt"])) if parts["ml"] else None,
     )
+
+
+def parse_custom(name: str) -> CustomStock | None:
+    """Return the custom stock a name describes (its "@DPI" ignored), or None if it is not a custom name."""
+    return _parse_custom(name.partition("@")[0])
 
 
 def find_template(text: str, directories: Sequence[str] | None = None) -> LabelTemplate:

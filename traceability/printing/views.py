@@ -14,14 +14,14 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
-from traceability.accounts.guards import actor
+from traceability.accounts.guards import RoleNotAllowed, actor
 from traceability.db import get_session
 from traceability.errors import DomainError
 from traceability.forms import show_error
+from traceability.i18n import N_
 from traceability.printing import jobs
-from traceability.printing.forms import FILE_KINDS, PrintForm, print_form
+from traceability.printing.forms import CODES, FILE_KINDS, PrintForm, print_form, searching, stock_name
 from traceability.printing.models import JobStatus, PrintJob
 from traceability.stamps.models import Batch
 
@@ -69,6 +69,8 @@ class PrintPages:
     back: str  # endpoint (taking batch_id) of the page showing panel(): where the job pages lead back to
     layouts: Callable[[], Sequence[tuple[str, str]]]  # (name, English label) of the layouts offered
     name: str = "printing"
+    # Whether this side's users may take a scratch-off batch's hidden codes (a file of its own, never the PDF).
+    codes: bool = False
 
     def blueprint(self) -> Blueprint:
         """Return the start, progress and download routes, to register under the side's own blueprint."""
@@ -80,7 +82,7 @@ class PrintPages:
 
     def form(self, batch: Batch) -> PrintForm:
         """Return the request form for the batch, with translated layout names."""
-        return print_form(batch, [(name, _(label)) for name, label in self.layouts()])
+        return print_form(batch, self.layouts(), codes=self.codes)
 
     def panel(self, batch: Batch, form: PrintForm | None = None, *, mounted: bool = False) -> dict[str, Any]:
         """Return the context of printing/_panel.html (mounted: called from one of this blueprint's own routes)."""
@@ -97,14 +99,17 @@ class PrintPages:
         """Queue the file (or reuse the job that made it) and send the browser to its progress page."""
         batch = self.authorise(batch_id)
         form = self.form(batch)
+        if searching(form):  # "Find": the products matching the search, nothing queued
+            return render_template("printing/start.html", batch=batch, **self.panel(batch, form, mounted=True))
         if form.validate_on_submit():
             session = get_session()
             try:
-                job = jobs.request_print(session, batch, form.layout.data, actor(), formats=(form.format.data,))
+                layout = stock_name(form)
+                job = jobs.request_print(session, batch, layout, actor(), formats=(form.format.data,))
                 session.commit()
             except DomainError as error:
                 session.rollback()
-                show_error(form, error, {"formats": "format"})
+                show_error(form, error, {"formats": "format", "label_template": "template"})
             else:
                 jobs.start_jobs()
                 return redirect(url_for(".progress", batch_id=batch.id, job_id=job.id), 303)
@@ -134,6 +139,8 @@ class PrintPages:
     def download(self, batch_id: int, job_id: int, fmt: str) -> ResponseReturnValue:
         """Send a done job's file as an attachment, its sha256 as the ETag; each download is audited."""
         batch = self.authorise(batch_id)
+        if fmt == CODES and not self.codes:
+            raise RoleNotAllowed(N_("You may not take this batch's hidden scratch-off codes."))
         session = get_session()
         kept = jobs.download_kept_file(session, batch, job_id, fmt, actor())
         session.commit()

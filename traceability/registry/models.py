@@ -12,11 +12,13 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    LargeBinary,
     Numeric,
     String,
     Table,
     Text,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceability.db import Base, enum_type, utcnow
@@ -62,6 +64,13 @@ class ApplicationType(enum.Enum):
     FIRST = "first"  # lần đầu
     UPGRADE = "upgrade"  # nâng hạng
     REEVALUATION = "reevaluation"  # đánh giá lại
+
+
+class PhotoStatus(enum.Enum):
+    PENDING = "pending"  # uploaded by the producer, not yet seen by the office
+    APPROVED = "approved"  # shown on the public page (one per product)
+    REJECTED = "rejected"  # refused, or withdrawn after approval; the reason says why
+    REPLACED = "replaced"  # was approved until a newer photo was approved
 
 
 class AuthorityLevel(enum.Enum):
@@ -205,4 +214,41 @@ class Certification(Base):
         CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
         CheckConstraint("valid_until > decision_date", name="validity_after_decision"),
         Index("ix_certifications_product_decision", "product_id", "decision_date"),
+    )
+
+
+class ProductPhoto(Base):
+    """A product's photo as its producer sent it, re-encoded; shoppers see it once the office approves it."""
+
+    __tablename__ = "product_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    status: Mapped[PhotoStatus] = mapped_column(enum_type(PhotoStatus), default=PhotoStatus.PENDING)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of `image`: the public address of the picture, so a cache may keep it for ever.
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    media_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int]
+    height: Mapped[int]
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail_width: Mapped[int]
+    thumbnail_height: Mapped[int]
+
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (
+        # At most one approved photo per product, whatever two reviewers click at the same moment.
+        Index(
+            "ux_product_photos_approved",
+            "product_id",
+            unique=True,
+            sqlite_where=sql_text("status = 'approved'"),
+            postgresql_where=sql_text("status = 'approved'"),
+        ),
     )

@@ -5,7 +5,8 @@ Functions take the session first and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from traceability.registry.models import Producer, Product
 from traceability.stamps import batches, serials
 from traceability.stamps.batches import BatchNotFound, BatchOptions
 from traceability.stamps.models import Batch, BatchStatus, RangeState
-from traceability.stamps.ranges import REASON_MAX
+from traceability.stamps.ranges import REASON_MAX, InvalidTransition
 
 
 class TooManyPendingRequests(Conflict):
@@ -60,13 +61,17 @@ def request_batch(
     quantity: int,
     options: BatchOptions,
     *,
-    layouts: Sequence[str],
+    check_layout: Callable[[str, bool], str],
     actor: str,
     maximum: int,
     max_pending: int,
     today: date,
 ) -> Batch:
-    """Record a producer's batch request for one of their certified products, at most `max_pending` waiting."""
+    """Record a producer's batch request for one of their certified products, at most `max_pending` waiting.
+
+    check_layout(name, scratch_off) returns the name to store for the label stock asked for, or raises a
+    DomainError (printing.services.checked_stock: unknown stock, labels off the page, a code that does not fit).
+    """
     product = product_of(session, producer, product_id)
     # Lock the producer's row so that requests sent at once are counted one after another.
     session.execute(select(Producer.id).where(Producer.id == producer.id).with_for_update())
@@ -80,20 +85,21 @@ def request_batch(
             N_("you already have %(count)s requests waiting for a decision; wait for the office before asking again"),
             params={"count": pending},
         )
-    if options.layout is not None and options.layout not in layouts:
-        raise ValidationError(
-            N_("sheet layout must be one of: %(layouts)s"), field="layout", params={"layouts": ", ".join(layouts)}
-        )
+    if options.layout is not None:
+        options = replace(options, layout=check_layout(options.layout, bool(options.scratch_off)))
     return batches.new_request(session, product, quantity, options, actor=actor, maximum=maximum, today=today)
 
 
 def stamp_number(batch: Batch, text: str, field: str) -> int:
-    """Read a stamp as its number in the batch (0-based, as printed in the serial) or its full serial."""
+    """Read a stamp as its number as people count it (1 is the first) or its full serial; return it 0-based.
+
+    Stored numbers and the number inside a serial start at 0; a person types and reads the first stamp as 1.
+    """
     value = (text or "").strip()
     if not value:
         raise ValidationError(N_("give a stamp number or serial"), field=field)
     if value.isascii() and value.isdigit():
-        number = int(value)
+        number = int(value) - 1
     elif any(character.isdigit() and not character.isascii() for character in value):
         # "²" or "٣" would crash int() or be read as another number: stamps carry ASCII digits only.
         raise ValidationError(
@@ -122,7 +128,7 @@ def stamp_number(batch: Batch, text: str, field: str) -> int:
             )
     if not 0 <= number < batch.quantity:
         raise ValidationError(
-            N_("stamp numbers of this batch run from 0 to %(last)s"), field=field, params={"last": batch.quantity - 1}
+            N_("stamp numbers of this batch run from 1 to %(last)s"), field=field, params={"last": batch.quantity}
         )
     return number
 
@@ -152,7 +158,12 @@ def change_stamps(
     first, last = stamp_span(batch, first_text, last_text)
     reason = (reason or "").strip() or None
     if state is RangeState.VOIDED and not reason:
-        raise ValidationError(N_("say why the stamps are void (damaged, lost...)"), field="reason")
+        raise ValidationError(N_("Say why the stamps are void (damaged, lost...)."), field="reason")
     if reason:
         batches.check_reason_length(reason, REASON_MAX)
-    return batches.change_range(session, batch, first, last + 1, state, actor=actor, reason=reason)
+    try:
+        return batches.change_range(session, batch, first, last + 1, state, actor=actor, reason=reason)
+    except InvalidTransition as error:
+        # The range rules count from 0, as stored; the producer who typed the numbers counts from 1.
+        shifted = {**error.params, "first": error.params["first"] + 1, "last": error.params["last"] + 1}
+        raise InvalidTransition(error.template, params=shifted, **error.details) from None

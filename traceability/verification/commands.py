@@ -1,5 +1,5 @@
-"""`traceability verify` (online, or offline with published keys and a revocation bundle) and
-`traceability revocations|trustlist export`."""
+"""`traceability verify` (online, or offline with published keys and a revocation bundle),
+`traceability revocations|trustlist export` and `traceability scans partitions|purge`."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from traceability import clock
 from traceability.console import echo_json, fail
-from traceability.db import get_session, utcnow
+from traceability.db import get_session, transaction, utcnow
 from traceability.errors import DomainError
 from traceability.stamps.keystore import KeyStore, store_from_config
-from traceability.verification import publication
+from traceability.verification import partitions, publication, retention
 from traceability.verification.clones import Thresholds
 from traceability.verification.offline_material import Material, offline_material
 from traceability.verification.records import outcome_record, verification_record
@@ -232,3 +232,52 @@ def export_trust_list(path: str) -> None:
     """Write the signed trust list to PATH ('-' for standard output)."""
     issuer = current_app.config["PUBLIC_BASE_URL"]
     _export(lambda session, store: publication.trust_list(session, store, issuer, utcnow()), path)
+
+
+@click.group("scans")
+def scans_group() -> None:
+    """Keep the scans table in shape: monthly partitions (PostgreSQL) and the retention purge; run them daily."""
+
+
+@scans_group.command("partitions")
+@click.option("--ahead", type=click.IntRange(min=1), help="Months to create ahead (default SCAN_PARTITIONS_AHEAD).")
+@with_appcontext
+def partitions_command(ahead: int | None) -> None:
+    """Create this month's and the next months' scan partitions; move scans out of DEFAULT into theirs."""
+    ahead = ahead or int(current_app.config["SCAN_PARTITIONS_AHEAD"])
+    with transaction() as session:
+        if not partitions.is_partitioned(session.connection()):
+            click.echo("The scans table is not partitioned (SQLite, or before migration 0011): nothing to do.")
+            return
+        done = partitions.ensure(session.connection(), utcnow(), ahead)
+    last = partitions.partition_name(partitions.add_months(partitions.month_of(utcnow()), ahead))
+    if done.created:
+        click.echo(f"Created {', '.join(done.created)}; moved {done.moved:,} scans out of DEFAULT.")
+    else:
+        click.echo(f"Every partition up to {last} exists: nothing to create.")
+    if done.default_left:
+        click.echo(f"WARNING: {done.default_left:,} scans are in DEFAULT: run this command again.", err=True)
+
+
+@scans_group.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=90),
+    help="Days of raw scans to keep (default SCAN_RETENTION_DAYS; at least 90).",
+)
+@with_appcontext
+def purge_command(days: int | None) -> None:
+    """Count the scans older than the retention period into daily aggregates and remove them (idempotent)."""
+    days = days or int(current_app.config["SCAN_RETENTION_DAYS"])
+    with transaction() as session:
+        done = retention.purge_scans(session, utcnow(), days)
+    before = f"before {done.cutoff:%Y-%m-%d} (UTC, {days} days)"
+    if not done.scans:
+        click.echo(f"No scans {before}: nothing to purge.")
+        return
+    dropped = ", ".join(done.partitions) or "none"
+    click.echo(
+        f"Counted {done.scans:,} scans {before} into {done.days:,} daily aggregates and removed them: "
+        f"partitions dropped: {dropped}; rows deleted: {done.deleted:,}."
+    )

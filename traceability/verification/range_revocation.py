@@ -68,7 +68,7 @@ def preview_range_revocation(
     states = ranges.count_states(batch.ranges, first, last + 1)
     if set(states) == {RangeState.REVOKED}:
         raise StampsAlreadyRevoked(
-            N_("stamps %(first)s..%(last)s are already revoked"), params={"first": first, "last": last}
+            N_("stamps %(first)s..%(last)s are already revoked"), params={"first": first + 1, "last": last + 1}
         )
     scans = session.scalar(
         select(func.count(Scan.id)).where(

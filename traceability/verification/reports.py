@@ -1,15 +1,14 @@
-"""Shoppers' reports of suspect products: validation, photo clean-up and spam limits."""
+"""Shoppers' reports of suspect products: validation, photo clean-up (traceability.images) and spam limits."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from traceability import images
 from traceability.errors import DomainError, ValidationError
 from traceability.i18n import N_
 from traceability.verification.models import Report
@@ -17,7 +16,6 @@ from traceability.verification.provinces import get_province
 from traceability.verification.scans import Device
 from traceability.verification.verdicts import Verdict
 
-MAX_PIXELS = 25_000_000  # refuse decompression bombs before decoding (a 24 MP phone photo fits)
 PHOTO_EDGE = 1600  # enough to read a label; keeps a report under ~300 KB
 REPORTS_PER_DEVICE_PER_DAY = 3
 
@@ -58,32 +56,8 @@ def _text(value: str, field: str, limit: int, *, required: bool) -> str | None:
 
 def clean_photo(raw: bytes, max_bytes: int) -> bytes:
     """Return the photo re-encoded as JPEG: no EXIF (GPS, camera serial), at most PHOTO_EDGE pixels a side."""
-    if len(raw) > max_bytes:
-        raise ValidationError(
-            N_("the photo is larger than %(megabytes)s MB"),
-            field="photo",
-            params={"megabytes": max_bytes // (1024 * 1024)},
-        )
-    try:
-        with Image.open(io.BytesIO(raw)) as image:
-            if image.format not in ("JPEG", "PNG", "WEBP", "GIF"):
-                raise ValidationError(N_("send the photo as JPEG, PNG or WebP"), field="photo")
-            if image.width * image.height > MAX_PIXELS:
-                raise ValidationError(N_("the photo has too many pixels"), field="photo")
-            # Shrink while decoding (JPEG's DCT scaling, then reduce()), so a large photo never sits in
-            # memory at full size, let alone twice (the report form is public).
-            image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))
-            image.thumbnail((PHOTO_EDGE, PHOTO_EDGE), reducing_gap=2.0)
-            picture = image.convert("RGB")
-            output = io.BytesIO()
-            picture.save(output, format="JPEG", quality=80, optimize=True)
-    except ValidationError:
-        raise
-    except Exception as error:
-        # Pillow's decoders answer hostile bytes with OSError, SyntaxError, ValueError, EOFError, struct.error,
-        # IndexError, DecompressionBombError...; whichever it is, the file is not a photo we can read.
-        raise ValidationError(N_("this file is not a photo we can read"), field="photo") from error
-    return output.getvalue()
+    (picture,) = images.reencode(raw, [PHOTO_EDGE], max_bytes=max_bytes, output="JPEG", field="photo")
+    return picture.data
 
 
 def file_report(

@@ -17,8 +17,9 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.orm import Session
 
 from traceability.errors import ValidationError
@@ -83,27 +84,30 @@ def record_scan(
     stamp: tuple[int, int] | None,
     province: str | None = None,
 ) -> Scan:
-    """Append one scan (the worst flag is its verdict)."""
+    """Append one scan (the worst flag is its verdict) in one INSERT; return it, apart from any session.
+
+    A Core INSERT .. RETURNING id, not the unit of work: the row is written before the answer leaves, and the
+    ORM's flush bookkeeping would only cost time. The Scan returned is transient: read it, do not change it.
+    """
     ordered = sorted(flags, key=lambda v: v.severity) or [Verdict.GENUINE]
-    scan = Scan(
-        scanned_at=at,
-        channel=channel,
-        verdict=ordered[0],
-        flags=",".join(v.value for v in ordered),
-        batch_id=stamp[0] if stamp else None,
-        sequence=stamp[1] if stamp else None,
-        code_hash=code_hash(text),
-        device=device.fingerprint,
-        network_hash=device.network,
-        salt_period=device.period,
-        province_code=province,
-    )
-    session.add(scan)
-    session.flush()
-    return scan
+    values = {
+        "scanned_at": at,
+        "channel": channel,
+        "verdict": ordered[0],
+        "flags": ",".join(v.value for v in ordered),
+        "batch_id": stamp[0] if stamp else None,
+        "sequence": stamp[1] if stamp else None,
+        "code_hash": code_hash(text),
+        "device": device.fingerprint,
+        "network_hash": device.network,
+        "salt_period": device.period,
+        "province_code": province,
+    }
+    scan_id = session.execute(insert(Scan).values(values).returning(Scan.id)).scalar_one()
+    return Scan(id=scan_id, **values)
 
 
-def _stamp_scans(batch_id: int, sequence: int) -> tuple[object, ...]:
+def _stamp_scans(batch_id: int | ColumnElement[int], sequence: int | ColumnElement[int]) -> tuple[object, ...]:
     return (Scan.batch_id == batch_id, Scan.sequence == sequence, Scan.channel != Channel.SERIAL)
 
 
@@ -149,26 +153,59 @@ class ScanSummary:
     placed_province: str | None = None
 
 
+def summary_columns(batch_id: int | ColumnElement[int], sequence: int | ColumnElement[int]) -> list[ColumnElement[Any]]:
+    """Return the scalar subqueries of a stamp's summary, for summary_of, to read it inside another statement."""
+    mine = _stamp_scans(batch_id, sequence)
+    first = select(Scan).where(*mine).order_by(Scan.scanned_at, Scan.id).limit(1)  # type: ignore[arg-type]
+    placed = first.where(Scan.province_code.is_not(None))
+    return [
+        select(func.count(Scan.id)).where(*mine).scalar_subquery(),  # type: ignore[arg-type]
+        first.with_only_columns(Scan.scanned_at).scalar_subquery(),
+        first.with_only_columns(Scan.province_code).scalar_subquery(),
+        placed.with_only_columns(Scan.scanned_at).scalar_subquery(),
+        placed.with_only_columns(Scan.province_code).scalar_subquery(),
+    ]
+
+
+def summary_of(
+    count: int | None,
+    first_at: datetime | None,
+    first_province: str | None,
+    placed_at: datetime | None,
+    placed_province: str | None,
+) -> ScanSummary:
+    """Return the summary the columns of summary_columns hold."""
+    if first_at is None:
+        return ScanSummary(0, None, None)
+    if first_province is not None:
+        return ScanSummary(count or 0, first_at, first_province)
+    return ScanSummary(count or 0, first_at, None, placed_at, placed_province)
+
+
 def summary(session: Session, batch_id: int, sequence: int) -> ScanSummary:
     """Return how often the stamp was scanned, when first, and where first (the earliest scan with a place)."""
-    count = session.scalar(select(func.count(Scan.id)).where(*_stamp_scans(batch_id, sequence))) or 0  # type: ignore[arg-type]
-    first = session.execute(
-        select(Scan.scanned_at, Scan.province_code)
-        .where(*_stamp_scans(batch_id, sequence))  # type: ignore[arg-type]
-        .order_by(Scan.scanned_at, Scan.id)
-        .limit(1)
-    ).first()
-    if first is None:
-        return ScanSummary(0, None, None)
-    if first[1] is not None:
-        return ScanSummary(count, first[0], first[1])
-    placed = session.execute(
-        select(Scan.scanned_at, Scan.province_code)
-        .where(*_stamp_scans(batch_id, sequence), Scan.province_code.is_not(None))  # type: ignore[arg-type]
-        .order_by(Scan.scanned_at, Scan.id)
-        .limit(1)
-    ).first()
-    return ScanSummary(count, first[0], None, *(placed or (None, None)))
+    row = session.execute(select(*summary_columns(batch_id, sequence))).one()
+    return summary_of(*row)
+
+
+def with_scan(before: ScanSummary, scan: Scan) -> ScanSummary:
+    """Return the summary once a new camera scan (the newest row: ties in time go to older rows) is added.
+
+    What summary() would read after the insert, without reading it again.
+    """
+    at, province = scan.scanned_at, scan.province_code
+    count = before.count + 1
+    if before.first_at is None or at < before.first_at:
+        if province is not None:
+            return ScanSummary(count, at, province)
+        if before.first_province is not None:  # the former first scan is the earliest with a place
+            return ScanSummary(count, at, None, before.first_at, before.first_province)
+        return ScanSummary(count, at, None, before.placed_at, before.placed_province)
+    if before.first_province is not None:
+        return ScanSummary(count, before.first_at, before.first_province)
+    if province is not None and (before.placed_at is None or at < before.placed_at):
+        return ScanSummary(count, before.first_at, None, at, province)
+    return ScanSummary(count, before.first_at, None, before.placed_at, before.placed_province)
 
 
 def own_scan(session: Session, scan_id: int, device: Device) -> Scan | None:

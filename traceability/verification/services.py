@@ -7,24 +7,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Integer, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from traceability.config import normalise_base_url
 from traceability.errors import NotFound, ValidationError
 from traceability.i18n import N_
-from traceability.ledger import services as ledger
+from traceability.ledger.models import LedgerCheckpoint, LedgerRecord
 from traceability.registry import certification_rules
 from traceability.registry.models import Certification, Product
 from traceability.registry.services import current_certification
 from traceability.stamps import serials
 from traceability.stamps.batches import serial_of
-from traceability.stamps.keys import keyring, trusted_key
-from traceability.stamps.models import Batch, BatchStatus, RangeState, SigningKey
-from traceability.stamps.range_rows import range_at
+from traceability.stamps.models import Batch, BatchStatus, RangeState, StampRange
 from traceability.stamps.signing import TrustedKey
-from traceability.verification import claims, clones, scans
+from traceability.verification import claims, clones, facts, scans
 from traceability.verification.models import Channel, Scan
-from traceability.verification.verdicts import Outcome, Verdict, check_signed
+from traceability.verification.verdicts import NOT_ACTIVATED_REASON, Outcome, Verdict, check_signed
 
 # A stamp's u32 may name batch ids no database row can have: PostgreSQL's INTEGER stops at 2**31 - 1, and
 # asking it for more is an error (a 500), not "no such batch".
@@ -53,13 +52,68 @@ class LedgerPosition:
     tree_size: int
 
 
-def ledger_position(session: Session, batch_id: int) -> LedgerPosition | None:
-    """Return a batch's ledger entry index and the current tree size, or None if the batch has no entry."""
-    record = ledger.entry_for_batch(session, batch_id)
-    checkpoint = ledger.latest_checkpoint(session) if record is not None else None
-    if record is None or checkpoint is None:
+@dataclass(frozen=True, slots=True)
+class StampRow:
+    """What a verification reads fresh about one stamp, in one statement: never cached, it may change any time."""
+
+    batch: Batch
+    state: RangeState | None  # the state of the range holding the stamp (None: no range holds it)
+    ledger: LedgerPosition | None
+    summary: scans.ScanSummary  # the stamp's camera scans before this look-up
+    claim: claims.ClaimRecord
+
+
+def _stamp_statement() -> Select[Any]:
+    """Build read_stamp's statement once, over the parameters batch_id and sequence."""
+    batch_id, sequence = bindparam("batch_id", type_=Integer), bindparam("sequence", type_=Integer)
+    held = (
+        select(case((StampRange.end > sequence, StampRange.state)))
+        .where(StampRange.batch_id == batch_id, StampRange.start <= sequence)
+        .order_by(StampRange.start.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    entry = select(LedgerRecord.leaf_index).where(LedgerRecord.batch_id == batch_id).scalar_subquery()
+    tree_size = select(func.max(LedgerCheckpoint.tree_size)).scalar_subquery()
+    claim = claims.ScratchClaim
+    mine = (claim.batch_id == batch_id, claim.sequence == sequence)
+    first_claim = select(claim).where(*mine).order_by(claim.claimed_at, claim.id).limit(1)
+    return select(
+        Batch,
+        held,
+        entry,
+        tree_size,
+        *scans.summary_columns(batch_id, sequence),
+        select(func.count(claim.id)).where(*mine).scalar_subquery(),
+        first_claim.with_only_columns(claim.claimed_at).scalar_subquery(),
+        first_claim.with_only_columns(claim.province_code).scalar_subquery(),
+    ).where(Batch.id == batch_id)
+
+
+# Built once: building and keying a statement of a dozen subqueries costs more than running it.
+STAMP_STATEMENT = _stamp_statement()
+
+
+def read_stamp(session: Session, batch_id: int, sequence: int) -> StampRow | None:
+    """Return a stamp's batch, range state, ledger position, scan summary and claims, or None for no batch.
+
+    One round trip of indexed look-ups: the range holding the stamp by (batch_id, start) as range_at reads it,
+    the batch's ledger entry and the latest checkpoint, the stamp's scans by ix_scans_stamp and its claims by
+    ix_scratch_claims_stamp.
+    """
+    if batch_id > MAX_STORED_BATCH_ID:
         return None
-    return LedgerPosition(record.leaf_index, checkpoint.tree_size)
+    found = session.execute(STAMP_STATEMENT, {"batch_id": batch_id, "sequence": sequence}).first()
+    if found is None:
+        return None
+    batch, state, index, size, *summary, claim_count, claimed_at, claim_province = found
+    return StampRow(
+        batch,
+        state,
+        LedgerPosition(index, size) if index is not None and size is not None else None,
+        scans.summary_of(*summary),
+        claims.ClaimRecord(claim_count or 0, claimed_at, claim_province),
+    )
 
 
 @dataclass
@@ -78,6 +132,7 @@ class Verification:
     scan: Scan | None = None  # the scan this look-up recorded, if it recorded one
     claim: claims.ClaimRecord | None = None  # a scratch-off stamp's claims (None: no scratch-off code)
     ledger: LedgerPosition | None = None  # the batch's entry in the public ledger (None: not in it)
+    read: StampRow | None = field(default=None, repr=False)  # what read_stamp found, for assess
 
     @property
     def stamp(self) -> tuple[int, int] | None:
@@ -102,7 +157,7 @@ def verify_code(session: Session, text: str, today: date, prefixes: Collection[s
 
     A URL is checked against `prefixes`, the service's own addresses (None: not checked).
     """
-    ring = keyring(session)
+    ring = facts.trusted_keys(session)
     outcome = check_signed(text, ring, today, prefixes)
     if not outcome.trusted:
         return Verification(outcome)
@@ -111,7 +166,8 @@ def verify_code(session: Session, text: str, today: date, prefixes: Collection[s
     # The date in the stamp is what an offline verifier sees; online the registry knows better
     # (a renewed certificate keeps older stamps good), so the finding is decided again below.
     outcome.findings.pop(Verdict.CERTIFICATE_EXPIRED, None)
-    batch = session.get(Batch, body.batch_id) if body.batch_id <= MAX_STORED_BATCH_ID else None
+    row = read_stamp(session, body.batch_id, body.sequence)
+    batch = row.batch if row is not None else None
     if (
         batch is None
         or batch.secret is None
@@ -127,9 +183,9 @@ def verify_code(session: Session, text: str, today: date, prefixes: Collection[s
         outcome.add(Verdict.FORGED, "this code carries a valid signature but was never issued: report it")
         outcome.parsed = None
         return Verification(outcome)
+    assert row is not None
     _check_compromise(outcome, ring[body.key_id], batch)
-    found = _registry_findings(session, outcome, batch, body.sequence, today)
-    return Verification(outcome, *found, sequence=body.sequence, ledger=ledger_position(session, batch.id))
+    return _found(session, outcome, row, body.sequence, today)
 
 
 def verify_serial(session: Session, text: str, today: date) -> Verification:
@@ -138,7 +194,8 @@ def verify_serial(session: Session, text: str, today: date) -> Verification:
         batch_id, sequence, check = serials.parse_serial(text)
     except ValueError as error:
         raise ValidationError(serials.SERIAL_FORMAT, field="serial") from error
-    batch = session.get(Batch, batch_id) if batch_id <= MAX_STORED_BATCH_ID else None
+    row = read_stamp(session, batch_id, sequence)
+    batch = row.batch if row is not None else None
     if (
         batch is None
         or batch.secret is None
@@ -147,12 +204,12 @@ def verify_serial(session: Session, text: str, today: date) -> Verification:
         or serials.check_code(batch.secret, sequence) != check
     ):
         raise SerialNotFound(N_("no stamp has this serial: check each character against the label"))
+    assert row is not None
     outcome = Outcome()
-    key = batch.key_id and session.get(SigningKey, batch.key_id)
+    key = facts.trusted_keys(session).get(batch.key_id) if batch.key_id else None
     if key:
-        _check_compromise(outcome, trusted_key(key), batch)
-    found = _registry_findings(session, outcome, batch, sequence, today)
-    return Verification(outcome, *found, sequence=sequence, by_serial=True, ledger=ledger_position(session, batch.id))
+        _check_compromise(outcome, key, batch)
+    return _found(session, outcome, row, sequence, today, by_serial=True)
 
 
 @dataclass(frozen=True)
@@ -170,32 +227,38 @@ def assess(
     text: str,
     limits: clones.Thresholds,
     record: ScanContext | None = None,
+    *,
+    evidence: bool = True,
 ) -> Verification:
-    """Add clone flags (evidence for inspectors) and the scan summary; record the scan if asked.
+    """Add the scan summary, clone flags (with `evidence`: for inspectors) and record the scan if asked.
 
     Scan patterns never change the verdict: anyone can load a page from many networks or tell any province,
     so a pattern is evidence for inspectors, not an accusation a saboteur could raise against an honest
     producer. Only strong evidence speaks publicly (claims.repeat_claim: a scratch-off code claimed twice).
     Typed serials are recorded apart: never counted as scans of the label, but many devices typing one
-    serial is a flag of its own (labels with a damaged QR and a copied serial).
+    serial is a flag of its own (labels with a damaged QR and a copied serial). The public page and API never
+    show clone flags, so they pass evidence=False and skip reading the stamp's scan history.
     """
     stamp = result.stamp
+    read = result.read
     if stamp is not None:
-        facts = scans.history(session, *stamp)
-        if record is not None:
-            facts.append(
-                clones.ScanFact(
-                    record.at,
-                    record.device.fingerprint,
-                    record.device.period,
-                    None,
-                    Verdict.NOT_ACTIVATED in result.outcome.findings,
-                    network=record.device.network,
-                    typed=result.by_serial,
+        if evidence:
+            seen = scans.history(session, *stamp)
+            if record is not None:
+                seen.append(
+                    clones.ScanFact(
+                        record.at,
+                        record.device.fingerprint,
+                        record.device.period,
+                        None,
+                        Verdict.NOT_ACTIVATED in result.outcome.findings,
+                        network=record.device.network,
+                        typed=result.by_serial,
+                    )
                 )
-            )
-        result.clone_flags = clones.assess(facts, limits, activated=result.state is RangeState.ACTIVATED)
-        result.claim = claims.first_claims(session, *stamp) if result.batch and result.batch.scratch_off else None
+            result.clone_flags = clones.assess(seen, limits, activated=result.state is RangeState.ACTIVATED)
+        if result.batch and result.batch.scratch_off:
+            result.claim = read.claim if read is not None else claims.first_claims(session, *stamp)
         if result.claim is not None and result.claim.repeated:
             result.outcome.add(Verdict.SUSPICIOUS, "this stamp's scratch-off code was claimed more than once")
     if record is not None:
@@ -209,7 +272,12 @@ def assess(
             stamp=stamp,
         )
     if stamp is not None:
-        result.scan_summary = scans.summary(session, *stamp)
+        if read is None:
+            result.scan_summary = scans.summary(session, *stamp)
+        elif result.scan is not None and record is not None and record.channel is not Channel.SERIAL:
+            result.scan_summary = scans.with_scan(read.summary, result.scan)  # what summary() would now read
+        else:
+            result.scan_summary = read.summary
     return result
 
 
@@ -220,9 +288,11 @@ def verify_and_assess(
     limits: clones.Thresholds,
     record: ScanContext | None = None,
     prefixes: Collection[str] | None = None,
+    *,
+    evidence: bool = True,
 ) -> Verification:
-    """Verify a code, judge its scan history for copies, and record this scan if `record` is given."""
-    return assess(session, verify_code(session, text, today, prefixes), text, limits, record)
+    """Verify a code, summarise its scans (judging them for copies with `evidence`), record this scan if asked."""
+    return assess(session, verify_code(session, text, today, prefixes), text, limits, record, evidence=evidence)
 
 
 def _check_compromise(outcome: Outcome, key: TrustedKey, batch: Batch) -> None:
@@ -236,11 +306,11 @@ def _check_compromise(outcome: Outcome, key: TrustedKey, batch: Batch) -> None:
         outcome.add(Verdict.REVOKED, reason)
 
 
-def _registry_findings(
-    session: Session, outcome: Outcome, batch: Batch, sequence: int, today: date
-) -> tuple[Batch, Product, Certification | None, RangeState | None]:
-    held = range_at(session, batch.id, sequence)  # the one range holding the stamp, not all of the batch's
-    state = held.state if held is not None else None
+def _found(
+    session: Session, outcome: Outcome, row: StampRow, sequence: int, today: date, *, by_serial: bool = False
+) -> Verification:
+    """Add what the registry says of an issued stamp to its outcome."""
+    batch, state = row.batch, row.state
     if batch.status is BatchStatus.REVOKED:
         # The reason given is staff-only: it may name people, shops or suspicions.
         outcome.add(Verdict.REVOKED, "the whole batch was withdrawn by the programme office")
@@ -251,15 +321,37 @@ def _registry_findings(
     elif state in (RangeState.ISSUED, RangeState.PRINTED):
         outcome.add(
             Verdict.NOT_ACTIVATED,
-            "this stamp was never applied to goods by the producer: it may have been stolen from the print run",
+            NOT_ACTIVATED_REASON,
         )
-    product = batch.product
+    product = facts.product_facts(session, batch.product_id)
+    assert product is not None  # batches.product_id is a foreign key
     certification = current_certification(product, today)
+    issued_under = _issued_under(session, product, batch.certification_id)
     if certification is None:
-        latest = batch.certification
+        latest = issued_under
         status = certification_rules.effective_status(latest, today).value if latest else "missing"
         outcome.add(
             Verdict.CERTIFICATE_EXPIRED,
             f"the product no longer holds its OCOP certification (status: {status})",
         )
-    return batch, product, certification or batch.certification, state
+    return Verification(
+        outcome,
+        batch,
+        product,
+        certification or issued_under,
+        state,
+        sequence=sequence,
+        by_serial=by_serial,
+        ledger=row.ledger,
+        read=row,
+    )
+
+
+def _issued_under(session: Session, product: Product, certification_id: int | None) -> Certification | None:
+    """Return the certification a batch was issued under: one of its product's, already loaded."""
+    if certification_id is None:
+        return None
+    for certification in product.certifications:
+        if certification.id == certification_id:
+            return certification
+    return session.get(Certification, certification_id)  # another product's: not expected, still honoured

@@ -50,7 +50,16 @@ class Explanation:
     tone: str  # the verdict's colour on the page: the verdict itself, or neutral for a typed serial
 
 
-def explain(verdict: Verdict, result: object | None = None, today: date | None = None) -> Explanation:
+def compare_advice(has_photo: bool) -> str:
+    """Return what to compare the product in hand with: the photo only when the office approved one."""
+    if has_photo:
+        return _("Check that the product in your hand matches the photo, name, producer and stars below.")
+    return _("Check that the product in your hand matches the name, producer and stars below.")
+
+
+def explain(
+    verdict: Verdict, result: object | None = None, today: date | None = None, *, has_photo: bool = False
+) -> Explanation:
     """Return the shopper's words for a verdict (with the detail the registry gives, where it helps)."""
     if verdict is Verdict.GENUINE and getattr(result, "by_serial", False):
         # Anyone can copy a serial: never the green "genuine" headline for one.
@@ -58,11 +67,13 @@ def explain(verdict: Verdict, result: object | None = None, today: date | None =
             verdict,
             _("Serial found — this stamp is activated"),
             _("The OCOP programme issued a stamp with this serial for the product below, and it was put on goods."),
-            _("Check that the product in your hand matches the name and picture below."),
+            compare_advice(has_photo),
             "i",
             SERIAL_TONE,
         )
     title, meaning, advice = _words(verdict, result, today)
+    if verdict is Verdict.GENUINE:
+        advice = compare_advice(has_photo)
     return Explanation(verdict, title, meaning, advice, ICONS[verdict], verdict.value)
 
 
@@ -97,7 +108,7 @@ def _words(verdict: Verdict, result: object | None, today: date | None) -> tuple
         return (
             _("Genuine OCOP stamp"),
             _("This stamp was issued by the OCOP programme for the product below."),
-            _("Check that the product in your hand matches the name and picture below."),
+            None,  # explain() says what to compare with: it knows whether there is a photo
         )
     if verdict is Verdict.FORGED:
         return (
@@ -125,8 +136,15 @@ def _words(verdict: Verdict, result: object | None, today: date | None) -> tuple
     if verdict is Verdict.NOT_ACTIVATED:
         return (
             _("Stamp not activated"),
-            _("This stamp is real but the producer never put it on goods: it may have been stolen from the print run."),
-            _("Ask the seller about it, and report this product with the form below."),
+            _(
+                "This stamp is real, but its producer has not yet marked it as put on goods. Most often the producer "
+                "has simply not activated it yet; less often, the stamp was taken from the print run before use."
+            ),
+            _(
+                "Ask the seller when the goods arrived. If they are new in the shop, check again in a day or two. "
+                "If the stamp is still not activated, or something else seems wrong, report it with the form below: "
+                "inspectors will check with the producer."
+            ),
         )
     if verdict is Verdict.CERTIFICATE_EXPIRED:
         return (

@@ -21,7 +21,7 @@ from traceability.errors import DomainError, Term
 from traceability.i18n import N_
 from traceability.ledger.snapshot import LedgerSnapshot
 from traceability.stamps.signing import KeyRing, TrustedKey, b64url_decode, b64url_encode, is_key_id, trusted_issue
-from traceability.verification.verdicts import Outcome, Verdict
+from traceability.verification.verdicts import NOT_ACTIVATED_REASON, Outcome, Verdict
 
 TRUST_LIST_CONTEXT = b"OCOP-TRUSTLIST-v1"
 REVOCATIONS_CONTEXT = b"OCOP-REVOCATIONS-v1"
@@ -241,7 +241,7 @@ def apply_revocations(outcome: Outcome, revocations: Revocations, ledger: Ledger
     elif any(start <= body.sequence < end for start, end in revocations.not_activated.get(body.batch_id, ())):
         outcome.add(
             Verdict.NOT_ACTIVATED,
-            "this stamp was never applied to goods by the producer: it may have been stolen from the print run",
+            NOT_ACTIVATED_REASON,
         )
     if body.product_ref in revocations.products:
         outcome.add(Verdict.CERTIFICATE_EXPIRED, "the product's OCOP certificate was revoked")

@@ -12,6 +12,13 @@ from traceability.ledger.snapshot import LedgerSnapshot
 from traceability.stamps import codec
 from traceability.stamps.signing import KeyRing, SignatureCheck, TrustedKey, check_signature
 
+# The reason a not-activated stamp gives online and offline. The usual cause is a producer who has not
+# activated the stamps yet; a stamp taken from the print run unapplied is the rarer one, so both are said.
+NOT_ACTIVATED_REASON = (
+    "the producer has not activated this stamp yet: usually the goods are not on sale yet; on goods in a shop, "
+    "it may have left the print run unapplied: report it"
+)
+
 
 class Verdict(enum.Enum):
     """What a code means for the shopper, worst first (the order is the severity order)."""

@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -23,7 +24,7 @@ from traceability.stamps.keys import keyring
 from traceability.stamps.keystore import store_from_config
 from traceability.stamps.models import RangeState
 from traceability.stamps.signing import jwks
-from traceability.verification import claims, publication, scans
+from traceability.verification import claims, facts, publication, scans
 from traceability.verification.clones import Thresholds
 from traceability.verification.commands import revocations_group, trustlist_group, verify_command
 from traceability.verification.models import Channel, Scan
@@ -49,6 +50,13 @@ bp = Blueprint("verification", __name__, cli_group=None)
 bp.cli.add_command(verify_command)
 bp.cli.add_command(revocations_group)
 bp.cli.add_command(trustlist_group)
+
+
+@bp.record_once
+def _keep_facts(state: BlueprintSetupState) -> None:
+    """Give the app's engine its cache of keys and registry facts (VERIFY_CACHE_SECONDS)."""
+    facts.configure(state.app.extensions["db_engine"], float(state.app.config["VERIFY_CACHE_SECONDS"]))
+
 
 SCAN_REF_MAX_AGE = 3600  # a page's province and report forms stay usable for an hour
 CODE_MAX = 4096  # the API's `code`: maxLength in openapi.json (a stamp URL is under 300)
@@ -112,13 +120,15 @@ def _page(result: Verification, code: str, *, status: int = 200, **extra: Any) -
     flags = result.outcome.flags
     product, certification, summary = result.product, result.certification, result.scan_summary
     producer = product.producer if product else None
+    photo = facts.shown_photo(get_session(), product.id) if product else None  # plain values (issue 11)
     body = render_template(
         "verify.html",
         result=result,
         code=code,
         today=today,
-        main=explain(flags[0], result, today),
-        others=[explain(flag, result, today) for flag in flags[1:]],
+        main=explain(flags[0], result, today, has_photo=photo is not None),
+        others=[explain(flag, result, today, has_photo=photo is not None) for flag in flags[1:]],
+        photo=photo,
         provinces=PROVINCES.values(),
         scan_ref=_scan_ref(result.scan),
         producer_type=producer_type,
@@ -150,12 +160,12 @@ def stamp_page(token: str) -> ResponseReturnValue:
     seen = _own_scan(request.args.get("seen"))
     if seen is not None and seen.code_hash == scans.code_hash(token):
         # Back from this page's own form: the same look-up, not a new scan.
-        result = assess(session, verify_code(session, token, today, _prefixes()), token, limits)
+        result = assess(session, verify_code(session, token, today, _prefixes()), token, limits, evidence=False)
         result.scan = seen
     else:
         record = ScanContext(Channel.PAGE, _device(), utcnow())
         with transaction():
-            result = verify_and_assess(session, token, today, limits, record, _prefixes())
+            result = verify_and_assess(session, token, today, limits, record, _prefixes(), evidence=False)
     return _page(result, token, placed=request.args.get("placed") == "1")
 
 
@@ -173,7 +183,7 @@ def serial_page() -> ResponseReturnValue:
         message = "format" if isinstance(error, ValidationError) else "unknown"
         return render_template("index.html", serial=text, serial_error=message), status
     with transaction():
-        assess(session, result, text, _thresholds(), ScanContext(Channel.SERIAL, _device(), utcnow()))
+        assess(session, result, text, _thresholds(), ScanContext(Channel.SERIAL, _device(), utcnow()), evidence=False)
     return _page(result, text)
 
 
@@ -210,9 +220,9 @@ def claim() -> ResponseReturnValue:
                 max_failures=int(current_app.config["SCRATCH_FAILURES_PER_DAY"]),
             )
     except (ValidationError, claims.ClaimsExhausted) as error:
-        result = assess(session, verify_code(session, token, today, _prefixes()), token, _thresholds())
+        result = assess(session, verify_code(session, token, today, _prefixes()), token, _thresholds(), evidence=False)
         return _page(result, token, status=error.status, claim_error=error.localized())
-    result = assess(session, verify_code(session, token, today, _prefixes()), token, _thresholds())
+    result = assess(session, verify_code(session, token, today, _prefixes()), token, _thresholds(), evidence=False)
     status = 422 if outcome.result is claims.Result.WRONG else 200
     return _page(result, token, status=status, claim_result=outcome.result.value)
 
@@ -285,8 +295,16 @@ def verify_api() -> ResponseReturnValue:
         )
     record = ScanContext(Channel.API, _device(), utcnow())
     with transaction() as session:
-        result = verify_and_assess(session, code, clock.today(), _thresholds(), record, _prefixes())
+        result = verify_and_assess(session, code, clock.today(), _thresholds(), record, _prefixes(), evidence=False)
         body = verification_record(code, result)
+        if result.product is not None and "product" in body:
+            # The approved photo is what an app shows the shopper to compare with the goods in hand.
+            photo = facts.shown_photo(session, result.product.id)
+            body["product"]["photo_url"] = (
+                current_app.config["PUBLIC_BASE_URL"] + url_for("photos.image", filename=photo.filename)
+                if photo is not None
+                else None
+            )
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
