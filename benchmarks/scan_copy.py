@@ -101,6 +101,9 @@ def preload(database_url: str, rows: int, days: int = 365) -> Loaded:
         if missing <= 0:
             return Loaded(0, 0.0, rows - missing)
         batches = [(int(b), int(q)) for b, q in connection.execute("SELECT id, quantity FROM batches").fetchall()]
+        # End this read before another connection creates partitions: CREATE TABLE .. PARTITION OF scans
+        # waits for every transaction that read scans, this one included (seen: the preload hung for good).
+        connection.commit()
         started = time.perf_counter()
         _partitions_for(database_url, end - timedelta(days=days), end)
         with connection.cursor() as cursor, cursor.copy(f"COPY scans ({COLUMNS}) FROM STDIN") as copy:

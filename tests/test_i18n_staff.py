@@ -69,3 +69,15 @@ def test_form_messages_and_stored_values_are_vietnamese(auth: Any, client: Any, 
     assert ">administrator<" not in html and ">producer<" not in html
     html = page(client, "/office/registry/")
     assert "Hợp tác xã" in html and ">cooperative<" not in html
+
+
+def test_templates_follow_a_locale_switched_within_one_request(app: Any) -> None:
+    """Templates find the catalog once per request (web._page_translations); force_locale still switches it."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/?lang=vi"):
+        assert render_template_string("{{ _('Log out') }}") == "Đăng xuất"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Log out') }}") == "Log out"
+        assert render_template_string("{{ _('Log out') }}") == "Đăng xuất"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, request, url_for
-from flask_babel import Babel, format_decimal, get_locale
+from flask import Flask, Response, g, request, url_for
+from flask_babel import Babel, format_decimal, get_locale, get_translations
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -57,6 +58,18 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map: Map, fixed_digits: int = 0, min: int = 1, max: int = ID_MAX) -> None:
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
+
+
+def _page_translations() -> Any:
+    """Return the catalog for the current locale, found once per locale in a request.
+
+    Keyed on the locale object Flask-Babel caches, so `force_locale` or `refresh` still switch languages.
+    """
+    locale = get_locale()
+    cached = g.get("page_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g.page_translations = (locale, get_translations())
+    return cached[1]
 
 
 def select_locale() -> str:
@@ -136,6 +149,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     babel.init_app(app, locale_selector=select_locale)
+    # Templates look a message up ~50 times a page; Flask-Babel finds the catalog again for each one.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda text: _page_translations().ugettext(text),
+        lambda singular, plural, n: _page_translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["language_url"] = language_url
     app.jinja_env.filters["number"] = number  # {{ batch.quantity|number }}

@@ -103,8 +103,13 @@ def record_scan(
         "salt_period": device.period,
         "province_code": province,
     }
-    scan_id = session.execute(insert(Scan).values(values).returning(Scan.id)).scalar_one()
+    scan_id = session.connection().execute(SCAN_INSERT, values).scalar_one()
     return Scan(id=scan_id, **values)
+
+
+# Built once and run on the connection: a statement built per scan, or the ORM's bulk path, costs more Python
+# per request than the INSERT costs PostgreSQL (measured with cProfile under benchmarks/load.py's traffic).
+SCAN_INSERT = insert(Scan).returning(Scan.id)
 
 
 def _stamp_scans(batch_id: int | ColumnElement[int], sequence: int | ColumnElement[int]) -> tuple[object, ...]:
