@@ -15,7 +15,7 @@ import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.orm import ORMExecuteState, Session
 from werkzeug.test import TestResponse
 
@@ -43,7 +43,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Return the test database, upgraded once through the real migrations."""
     url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
     if url.startswith("postgresql"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        url = _worker_database(url.replace("postgresql://", "postgresql+psycopg://", 1))
         engine = make_engine(url)
         with engine.begin() as connection:  # start clean: a crashed earlier run may have left tables
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -51,6 +51,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         engine.dispose()
     upgrade_database(url)
     return url
+
+
+def _worker_database(url: str) -> str:
+    """Give each pytest-xdist worker its own PostgreSQL database beside TEST_DATABASE_URL's (test_gw0, ...).
+
+    SQLite needs nothing: each worker has its own temporary folder.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    server = make_engine(url)
+    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def _wipe(url: str) -> None:

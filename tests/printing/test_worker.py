@@ -1,7 +1,8 @@
 """Print work off the web process: with QUEUE_URL set the web only enqueues, `traceability worker` prints, a job
 runs with nobody opening its page, and a worker killed mid-job leaves no half-written file and the job runs again.
 
-Needs Redis: TEST_REDIS_URL (default redis://127.0.0.1:6379/1; that database is emptied before and after each test).
+Needs Redis: TEST_REDIS_URL (default redis://127.0.0.1:6379/1, /2 for the second pytest-xdist worker, ...; that
+database is emptied before and after each test).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from traceability.registry.services import producer_by_code
 from traceability.stamps import batches
 from traceability.stamps.models import RangeState
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+# Each pytest-xdist worker empties a Redis database of its own (1 for gw0, 2 for gw1, ...).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + _WORKER}")
 # The installed command, as systemd starts it (python -m would import the package twice).
 SCRIPT = Path(sys.executable).with_name("traceability")
 TRACEABILITY = (
