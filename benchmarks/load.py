@@ -141,6 +141,24 @@ def preload_scans(database_url: str, rows: int) -> None:
     )
 
 
+def require_database(database_url: str) -> None:
+    """Exit with what to do when the benchmark's database cannot be reached (e.g. not created yet)."""
+    from sqlalchemy import make_url, text
+    from sqlalchemy.exc import OperationalError
+
+    from traceability.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        name = make_url(database_url).database
+        sys.exit(f"cannot use the database {name!r}: {error.orig}\ncreate it first, e.g. createdb -h 127.0.0.1 {name}")
+    finally:
+        engine.dispose()
+
+
 def reset_schema(database_url: str) -> None:
     """Empty the database (every table of the public schema)."""
     from sqlalchemy import text
@@ -338,6 +356,7 @@ def main() -> None:
     options = parse_arguments()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
+    require_database(options.database_url)
     if options.fresh:
         reset_schema(options.database_url)
     workdir = Path(tempfile.mkdtemp(prefix="ocop-load-"))

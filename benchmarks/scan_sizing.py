@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load import prepare_stamps, reset_schema  # noqa: E402
+from benchmarks.load import prepare_stamps, require_database, reset_schema  # noqa: E402
 from benchmarks.scan_copy import preload, table_size  # noqa: E402
 
 RATES = (1, 10, 100)  # average scans a second
@@ -38,6 +38,7 @@ def main() -> None:
     url = options.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     if not url.startswith("postgresql+psycopg://"):
         parser.error("--database-url must be a PostgreSQL URL")
+    require_database(url)
     reset_schema(url)
     workdir = Path(tempfile.mkdtemp(prefix="ocop-sizing-"))
     (workdir / "config.toml").write_text("")
