@@ -131,7 +131,11 @@ def _custom(label: str | None, grid: str | None, gap: float, page: str | None, *
 @click.option("--landscape", is_flag=True, help="Custom labels: turn the page.")
 @click.option("--corner-radius", type=click.FloatRange(min=0), default=0.0, help="Custom labels: corner radius, mm.")
 @click.option("--margins", metavar="LxT", help="Custom labels: left x top page margin, mm (default: centred).")
-@click.option("--dpi", type=click.IntRange(100, 4800), help="The printer's resolution (default: 600, 203 for rolls).")
+@click.option(
+    "--dpi",
+    type=click.IntRange(100, 4800),
+    help="The printer's resolution (default: 300, whole dots at 600, 1,200 and 2,400 too; 203 for rolls).",
+)
 @click.option("--language", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write serial,url,sheet,position.")
 @click.option("--zip", "zip_path", type=click.Path(dir_okay=False), help="Also write one QR image per stamp.")
