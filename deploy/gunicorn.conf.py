@@ -98,3 +98,10 @@ class ServiceLogger(Logger):
 
 
 logger_class = ServiceLogger
+
+
+def post_worker_init(worker: Any) -> None:
+    """Warm a new worker up before it accepts requests (traceability/health.warm_up says what and why)."""
+    from traceability.health import warm_up
+
+    warm_up(worker.wsgi)

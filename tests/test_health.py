@@ -123,3 +123,38 @@ def test_probes_are_never_rate_limited(app_config: dict[str, Any]) -> None:
     assert {client.get(path).status_code for path in ["/healthz", "/readyz"] * 3} <= {200, 503}
     assert client.post("/healthz").status_code == 405  # GET only, so nothing for CSRF to protect
     app.extensions["db_engine"].dispose()
+
+
+def test_warming_up_compiles_the_public_pages_and_writes_nothing(
+    app: Any, session: Session, publication_key: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from traceability.audit.models import AuditEntry
+    from traceability.health import warm_up
+
+    caplog.set_level("INFO", logger="traceability.health")
+    warm_up(app)
+    cache = app.jinja_env.cache
+    compiled = {name for _, name in cache} if cache is not None else set()
+    assert {"verify.html", "base.html", "verification/macros.html"} <= compiled
+    assert any(record.getMessage().startswith("warmed up in ") for record in caplog.records)
+    assert session.scalar(select(func.count()).select_from(Scan)) == 0
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_a_worker_that_cannot_warm_up_still_starts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from traceability.health import warm_up
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'no such folder' / 'db.sqlite3'}",
+            "KEYS_DIR": str(tmp_path / "keys"),
+            "PRINT_DIR": str(tmp_path / "prints"),
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    warm_up(app)  # the database cannot be opened: logged, not raised
+    assert any(record.getMessage().startswith("warm-up failed") for record in caplog.records)
+    assert app.test_client().get("/healthz").status_code == 200
+    app.extensions["db_engine"].dispose()

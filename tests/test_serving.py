@@ -254,12 +254,17 @@ def test_gunicorn_serves_with_the_shipped_config_and_stops_gracefully(
     assert "127.0.0.1" not in json.dumps(access)  # no client address, and no query (the API's stamp token)
     assert all("code=" not in json.dumps(line) for line in access)
     assert any(line["message"] == "Shutting down: Master" for line in lines)
+    # Each worker warmed up before its first request (deploy/gunicorn.conf.py's post_worker_init).
+    assert any(line["message"].startswith("warmed up in ") for line in lines)
+    assert not any(line["message"].startswith("warm-up failed") for line in lines)
 
 
 @pytest.mark.parametrize("unit", sorted((PROJECT_ROOT / "deploy").glob("*.service")), ids=lambda path: path.name)
 def test_every_shipped_unit_runs_a_command_that_exists(unit: Path, runner: Any) -> None:
     """A renamed command or option would leave a unit failing every night: each ExecStart must parse."""
-    commands = [line.split("=", 1)[1].split() for line in unit.read_text().splitlines() if line.startswith("ExecStart=")]
+    commands = [
+        line.split("=", 1)[1].split() for line in unit.read_text().splitlines() if line.startswith("ExecStart=")
+    ]
     assert commands, unit
     for command in commands:
         if Path(command[0]).name != "traceability":

@@ -8,6 +8,7 @@ driver messages) go to the log only, since the probes are reachable wherever the
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
@@ -107,3 +108,48 @@ def readyz() -> Response:
     if failed:
         return _answer({"status": "unavailable", "failed": failed, "checks": checks}, 503)
     return _answer({"status": "ready", "checks": checks}, 200)
+
+
+# What a new worker's first public request would otherwise pay for: compiling the public templates, loading both
+# languages' catalogs, opening a database connection, reading the keys and compiling the statements of a
+# look-up (the stamp read is the largest of the app). None of it writes anything.
+WARM_TEMPLATES = ("base.html", "verify.html", "index.html", "error.html")
+
+
+def warm_up(app: Flask) -> None:
+    """Prepare a new worker before it takes requests (gunicorn's post_worker_init, deploy/gunicorn.conf.py).
+
+    Measured (2026-12-02, benchmarks/load.py, 8 connections): a worker's first page took 125 ms alone and
+    277–622 ms when five new workers started under load, against 5–11 ms after; the requests queued behind
+    those first pages made the page's p99. A failure here is logged and the worker starts anyway: /readyz
+    says what is wrong.
+    """
+    from flask_babel import get_translations
+    from sqlalchemy import select
+
+    from traceability.registry.models import Product
+    from traceability.verification import facts
+    from traceability.verification.services import read_stamp
+
+    started = time.perf_counter()
+    try:
+        for name in app.jinja_env.list_templates():
+            if name in WARM_TEMPLATES or name.startswith("verification/"):
+                app.jinja_env.get_template(name)
+        for language in ("vi", "en"):
+            with app.test_request_context(f"/?lang={language}"):
+                get_translations()
+        app.test_client().get("/readyz")  # never rate limited, never a scan
+        with app.app_context():
+            session = get_session()
+            facts.trusted_keys(session)
+            read_stamp(session, 0, 0)  # no batch 0: the statement is compiled and run, and reads nothing
+            product = session.scalar(select(Product.id).limit(1))
+            if product is not None:
+                facts.product_facts(session, product)
+                facts.shown_photo(session, product)
+            session.rollback()
+    except Exception:  # a worker that cannot warm up must still start, and answer /readyz
+        log.warning("warm-up failed; the first requests will be slower", exc_info=True)
+        return
+    log.info("warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
