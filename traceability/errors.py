@@ -59,6 +59,40 @@ class DomainError(Exception):
         return {}
 
 
+# A stored message (a print job's failure) is kept as its msgid and params, so each reader gets it in their
+# language; at most this many characters, else the English text is kept instead.
+STORED_MAX = 2000
+
+
+def stored(error: DomainError) -> str:
+    """Return an error to keep in the database: JSON of its msgid, params and which params are Terms."""
+    import json
+
+    kept = json.dumps(
+        {
+            "msgid": error.template,
+            "params": {k: v if isinstance(v, int | float | str) else str(v) for k, v in error.params.items()},
+            "terms": sorted(k for k, v in error.params.items() if isinstance(v, Term)),
+        },
+        ensure_ascii=False,
+    )
+    return kept if len(kept) <= STORED_MAX else error.message[:STORED_MAX]
+
+
+def read_stored(text: str | None) -> str | None:
+    """Return a message kept by stored() in the reader's language (plain text, e.g. older rows, as it is)."""
+    import json
+
+    if not text or not text.startswith('{"msgid"'):
+        return text
+    try:
+        kept = json.loads(text)
+        params = {k: Term(v) if k in kept.get("terms", ()) else v for k, v in dict(kept["params"]).items()}
+        return DomainError(str(kept["msgid"]), params=params).localized()
+    except (ValueError, KeyError, TypeError):
+        return text
+
+
 def _fill(template: str, params: Mapping[str, Any]) -> str:
     """Return the template with its placeholders filled (as is when it has none, like gettext)."""
     if not params:

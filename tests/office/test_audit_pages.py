@@ -34,7 +34,7 @@ def office(auth: Any, role: str = "inspector", email: str | None = None) -> Any:
 def rows_of(html: str) -> list[str]:
     """Return the text of each row of the log's table."""
     body = html[html.index("<tbody>") : html.index("</tbody>")]
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in body.split("<tr>")[1:]]
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in re.split(r"<tr[ >]", body)[1:]]
 
 
 def at(session: Any, entry_id: int, when: datetime) -> None:
@@ -128,19 +128,46 @@ def test_every_recorded_action_has_a_sentence_and_a_name() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "written"),
+    ("value", "field", "written"),
     [
-        (None, ""),
-        (True, "✓"),
-        ([[0, 300, "issued"]], "0–299 issued"),
-        ([[0, 10, "activated"], [10, 30, "issued"]], "0–9 activated; 10–29 issued"),
-        (["VietGAP", "hữu cơ"], "VietGAP; hữu cơ"),
-        ({"stars": 4, "score": None}, "stars: 4"),
-        ("lô bị thu hồi", "lô bị thu hồi"),
+        (None, None, ""),
+        (True, None, "✓"),
+        ([[0, 300, "issued"]], "ranges", "1–300 ISSUED"),  # people count stamps from 1
+        ([[0, 10, "activated"], [10, 30, "issued"]], "ranges", "1–10 ACTIVATED; 11–30 ISSUED"),
+        ([[4, 5, "voided"]], "ranges", "5 VOIDED"),
+        ([0, 20], "span", "1–20"),
+        (["VietGAP", "hữu cơ"], "certifications", "VietGAP; hữu cơ"),
+        ({"stars": 4, "score": None}, None, "stars: 4"),
+        ({"status": "issued", "lot": "issued"}, None, "status: ISSUED, lot: issued"),
+        ("lô bị thu hồi", "reason", "lô bị thu hồi"),
+        ("revoked", "status", "REVOKED"),
+        ("inspector", "role", "INSPECTOR"),
+        ("issued", "lot", "issued"),  # only states, statuses and roles are words to translate
     ],
 )
-def test_values_are_written_for_reading(value: Any, written: str) -> None:
-    assert sentences.text(value) == written
+def test_values_are_written_for_reading(value: Any, field: str | None, written: str) -> None:
+    assert sentences.text(value, str.upper, field) == written
+
+
+def test_a_vietnamese_reader_reads_states_roles_and_records_in_vietnamese(
+    auth: Any, client: Any, session: Any, stamped: Stamped
+) -> None:
+    batches.revoke(session, stamped.batch, actor="user:lan@ocop.vn", reason="hàng giả")
+    audit.record(session, "user:lan@ocop.vn", "user.create", "user:9", after={"email": "a@b.vn", "role": "inspector"})
+    audit.record(session, "user:lan@ocop.vn", "batch.activate", "batch:1", after={"span": [0, 20]})
+    session.commit()
+    office(auth)
+    html = client.get("/office/audit?lang=vi").get_data(as_text=True)
+    rows = rows_of(html)
+    revoked = next(row for row in rows if "đã thu hồi lô tem" in row)
+    assert "đã cấp → đã thu hồi" in revoked, revoked
+    assert f"Lịch sử của lô tem {stamped.batch.id}" in revoked and "batch:" not in revoked
+    created = next(row for row in rows if "a@b.vn" in row)
+    assert "cán bộ kiểm tra" in created and "inspector" not in created, created
+    activated = next(row for row in rows if "kích hoạt" in row)
+    assert "(từ 1 đến 20)" in activated, activated
+    shown = re.sub(r'data-action="[^"]*"', "", html[html.index("<tbody>") :])
+    assert not re.search(r"\b(batch|user)\.[a-z_]+\b", shown)  # no raw action codes in what people read
 
 
 # --- Filters and pages ----------------------------------------------------------------------------------
@@ -190,7 +217,7 @@ def history(session: Any) -> list[AuditEntry]:
 def test_filters(auth: Any, client: Any, history: list[AuditEntry], query: str, expected: list[str]) -> None:
     office(auth, email="reader@ocop.vn")  # creating the reader is itself logged (actor "test"): filter it out
     html = client.get(f"/office/audit?{query}").get_data(as_text=True)
-    found = re.findall(r"<code>([a-z_.]+)</code>", html[html.index("<tbody>") :])
+    found = re.findall(r'<tr data-action="([a-z_.]+)">', html[html.index("<tbody>") :])
     assert [code for code in found if code != "user.create"] == expected
 
 

@@ -110,7 +110,8 @@ def test_a_revoked_batch_fails_readably_and_leaves_no_file(
     batches.revoke(session, batch, actor="office", reason="wrong product")  # after the request, before the run
     run_jobs(app, session)
     assert job.status is JobStatus.FAILED
-    assert job.error == f"batch {batch.id} is revoked; its stamps must not be printed"
+    # Kept as msgid and params (errors.stored), read in the reader's language; English outside a request.
+    assert jobs.progress_of(job).error == f"batch {batch.id} is revoked; its stamps must not be printed"
     assert job.finished_at is not None and jobs.progress_of(job).status == "failed"
     assert not [p for p in print_dir(app).rglob("*") if p.is_file()]
     with pytest.raises(jobs.JobNotFinished):
@@ -171,11 +172,12 @@ def test_a_job_interrupted_on_every_attempt_fails_with_a_clear_message(
         session.expire_all()
         if attempt < attempts:
             assert recovered.requeued == [job.id] and job.status is JobStatus.QUEUED
-            assert job.error and job.error.startswith(f"interrupted {attempt} time")
+            said = jobs.progress_of(job).error
+            assert said and said.startswith("interrupted once" if attempt == 1 else f"interrupted {attempt} times")
         assert job.interruptions == attempt  # counted in a column: no rewording of the note resets it
         session.commit()
     assert recovered.failed == [job.id] and job.status is JobStatus.FAILED
-    assert job.error == (
+    assert jobs.progress_of(job).error == (
         f"interrupted {attempts} times: the process printing this stopped before it finished each time; "
         "ask for the file again"
     )
@@ -298,7 +300,7 @@ def test_a_print_font_that_is_not_a_font_fails_the_job_readably(
         jobs.runner(app).shutdown(wait=True)
     assert job.status is JobStatus.FAILED
     assert (
-        job.error
+        jobs.progress_of(job).error
         == f"PRINT_FONT is '{tmp_path / 'missing.ttf'}', which is not a TrueType font file this service can read"
     )
     assert [r.state for r in batch.ranges] == [RangeState.ISSUED]

@@ -170,6 +170,9 @@ def test_a_failed_job_says_why_and_can_be_tried_again(
     html = client.get(f"/portal/batches/{batch.id}/print/{failed.id}").get_data(as_text=True)
     assert failed.status is JobStatus.FAILED and "failed" in html and REFRESH not in html
     assert 'id="job-error"' in html and "key" in html.lower() and 'id="retry-form"' in html
+    vietnamese = client.get(f"/portal/batches/{batch.id}/print/{failed.id}?lang=vi").get_data(as_text=True)
+    said = vietnamese.split('id="job-error">', 1)[1].split("</p>", 1)[0]
+    assert "khóa" in said.lower() and " key " not in said, said  # the reason in the reader's language
     assert client.get(f"/portal/batches/{batch.id}/print/{failed.id}/pdf").status_code == 409
 
     for path, data in moved.items():

@@ -7,9 +7,9 @@ the codes the services record.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from traceability.audit.models import AuditEntry
 from traceability.i18n import N_
@@ -109,6 +109,22 @@ TARGET_KINDS: dict[str, str] = {
     "audit": N_("Audit log"),
 }
 
+# What one record is called where the log links its history ("batch:12" reads "batch 12").
+TARGET_NAMES: dict[str, str] = {
+    "batch": N_("batch %(id)s"),
+    "product": N_("product %(id)s"),
+    "producer": N_("producer %(id)s"),
+    "area": N_("raw-material area %(id)s"),
+    "certification": N_("certification %(id)s"),
+    "user": N_("account %(id)s"),
+    "key": N_("signing key %(id)s"),
+    "report": N_("shopper's report %(id)s"),
+    "audit": N_("the audit log"),
+}
+
+# Fields whose stored values are names of states, statuses or roles: shown in the reader's words.
+WORD_FIELDS = frozenset({"status", "role", "state"})
+
 # The fields of the records' snapshots, in the reader's words; a field not listed shows its stored name.
 FIELDS: dict[str, str] = {
     "status": N_("Status"),
@@ -182,10 +198,18 @@ def sentence(entry: AuditEntry, product_names: Mapping[str, str] | None = None) 
         params["product"] = key if kind == "product" else ""
     params["count"] = facts.get("quantity", facts.get("stamps", facts.get("rows", "")))
     span = facts.get("span")
-    if isinstance(span, list) and len(span) == 2 and all(isinstance(n, int) for n in span):
-        params.update(count=span[1] - span[0], first=span[0], last=span[1] - 1)
+    if _span(span):
+        # Stored numbers start at 0; people count stamps from 1.
+        params.update(count=span[1] - span[0], first=span[0] + 1, last=span[1])
     params["email"] = facts.get("email", key)
     return Sentence(SENTENCES.get(entry.action, UNKNOWN), params)
+
+
+def target(entry: AuditEntry) -> Sentence:
+    """Return how a person reads the record an entry is about ("batch 12", not "batch:12")."""
+    kind, _, key = entry.target.partition(":")
+    name = TARGET_NAMES.get(kind)
+    return Sentence(name, {"id": key}) if name else Sentence("%(id)s", {"id": entry.target})
 
 
 def _rows(value: Any) -> bool:
@@ -194,18 +218,35 @@ def _rows(value: Any) -> bool:
     )
 
 
-def text(value: Any) -> str:
-    """Write a stored value for reading: stamp ranges as "0–299 issued", lists and objects without JSON marks."""
+def _span(value: Any) -> TypeGuard[list[int]]:
+    return isinstance(value, list) and len(value) == 2 and all(isinstance(n, int) for n in value)
+
+
+def _stamps(start: int, end: int) -> str:
+    """Write stored stamp numbers [start, end) as people count them: from 1, "1–300", or "5" for one."""
+    return f"{start + 1}–{end}" if end - start > 1 else f"{start + 1}"
+
+
+def text(value: Any, word: Callable[[str], str] = str, field: str | None = None) -> str:
+    """Write a stored value for reading: stamp ranges as "1–300 issued", lists and objects without JSON marks.
+
+    `word` names a stored state, status or role in the reader's language (the page passes a translator); it
+    applies to the states of stamp ranges and to the values of WORD_FIELDS.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if _rows(value):
-        return "; ".join(f"{start}–{end - 1} {state}" for start, end, state in value)
+        return "; ".join(f"{_stamps(start, end)} {word(state)}" for start, end, state in value)
+    if field == "span" and _span(value):
+        return _stamps(*value)
     if isinstance(value, list):
-        return "; ".join(text(item) for item in value)
+        return "; ".join(text(item, word) for item in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {text(v)}" for k, v in value.items() if v not in (None, "", []))
+        return ", ".join(f"{k}: {text(v, word, k)}" for k, v in value.items() if v not in (None, "", []))
+    if isinstance(value, str) and field in WORD_FIELDS:
+        return word(value)
     return str(value)
 
 

@@ -23,6 +23,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from traceability.accounts.guards import actor, require_office
+from traceability.accounts.models import Role
 from traceability.audit import export as audit_export
 from traceability.audit import sentences
 from traceability.audit import services as audit
@@ -30,10 +31,14 @@ from traceability.audit.models import AuditEntry
 from traceability.db import get_session
 from traceability.forms import Form
 from traceability.i18n import N_
-from traceability.registry.models import Product
+from traceability.labels import LABELS
+from traceability.registry.models import CertificationStatus, PhotoStatus, Product
+from traceability.stamps.batches import STATE_NAMES
+from traceability.stamps.models import KeyStatus
 from traceability.web import number
 
 bp = Blueprint("office_audit", __name__, url_prefix="/office")
+WORD_ENUMS = (Role, CertificationStatus, PhotoStatus, KeyStatus)
 
 bp.before_request(require_office)
 
@@ -130,10 +135,34 @@ def field_label(change: sentences.Change) -> str:
     return _(change.label) if change.label else change.field
 
 
+# Stored names of states, statuses and roles, with what people call them. Stamp and batch states are their own
+# msgids (stamps.batches.STATE_NAMES) and come first: "revoked" is a batch's state before a certificate's.
+_WORDS: dict[str, str] = {
+    **{member.value: text for member, text in LABELS.items() if isinstance(member, WORD_ENUMS)},
+    **{name: name for name in STATE_NAMES},
+}
+
+
+def word(stored: str) -> str:
+    """Return a stored state, status or role in the reader's language (as stored if it has no name)."""
+    msgid = _WORDS.get(stored)
+    return _(msgid) if msgid else stored
+
+
+def value_text(value: Any, field: str | None = None) -> str:
+    """Return a stored value as the reader reads it (audit.sentences.text with the reader's words)."""
+    return sentences.text(value, word, field)
+
+
+def target_text(entry: AuditEntry) -> str:
+    said = sentences.target(entry)
+    return str(_(said.msgid, **said.params))
+
+
 def changes_text(entry: AuditEntry) -> str:
     """Return the changed fields as one line: "Status: issued → revoked; Reason: — → lô bị thu hồi"."""
     return "; ".join(
-        f"{field_label(c)}: {sentences.text(c.before) or '—'} → {sentences.text(c.after) or '—'}"
+        f"{field_label(c)}: {value_text(c.before, c.field) or '—'} → {value_text(c.after, c.field) or '—'}"
         for c in sentences.changes(entry)
     )
 
@@ -145,7 +174,8 @@ def audit_helpers() -> dict[str, object]:
         "audit_sentence": describe,
         "audit_who": who,
         "audit_changes": sentences.changes,
-        "audit_value": sentences.text,
+        "audit_value": value_text,
+        "audit_target": target_text,
         "audit_field": field_label,
         "audit_product_names": product_names,
     }

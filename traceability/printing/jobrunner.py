@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from traceability.db import utcnow
-from traceability.errors import DomainError, NotFound
+from traceability.errors import STORED_MAX, DomainError, NotFound, stored
 from traceability.i18n import N_
 from traceability.printing import runs
 from traceability.printing.fontfiles import find_fonts
@@ -64,12 +64,23 @@ class Claim:
 
 
 def _interrupted_note(count: int, attempts: int) -> str:
-    times = "1 time" if count == 1 else f"{count} times"
+    """Return why the job was run again (or failed), kept as msgid and params for the reader's language."""
     if count < attempts:
-        return f"interrupted {times}: the process printing this stopped before it finished; it runs again"
-    return (
-        f"interrupted {times}: the process printing this stopped before it finished each time; ask for the file again"
-    )
+        msgid = (
+            N_("interrupted once: the process printing this stopped before it finished; it runs again")
+            if count == 1
+            else N_("interrupted %(count)s times: the process printing this stopped before it finished; it runs again")
+        )
+    else:
+        msgid = (
+            N_("interrupted once: the process printing this stopped before it finished; ask for the file again")
+            if count == 1
+            else N_(
+                "interrupted %(count)s times: the process printing this stopped before it finished each time;"
+                " ask for the file again"
+            )
+        )
+    return stored(DomainError(msgid, params={"count": count}))
 
 
 @dataclass(frozen=True)
@@ -305,11 +316,12 @@ class PrintRunner:
         return progress
 
     def _fail(self, session: Session, claimed: Claim, error: Exception) -> None:
-        message = error.message if isinstance(error, DomainError) else f"printing failed: {error or type(error)}"
+        # A domain error is kept as msgid and params, so the page says it in the reader's language.
+        message = stored(error) if isinstance(error, DomainError) else f"printing failed: {error or type(error)}"
         session.execute(
             update(PrintJob)
             .where(claimed.held())
-            .values(status=JobStatus.FAILED, error=message[:2000], finished_at=utcnow(), heartbeat_at=utcnow())
+            .values(status=JobStatus.FAILED, error=message[:STORED_MAX], finished_at=utcnow(), heartbeat_at=utcnow())
         )
         session.commit()
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from traceability.audit import services as audit
 from traceability.db import get_session
-from traceability.errors import Conflict, NotFound, Term
+from traceability.errors import Conflict, NotFound, Term, read_stored
 from traceability.i18n import N_
 from traceability.printing import services
 from traceability.printing.jobqueue import PrintQueue
@@ -167,7 +167,14 @@ def progress_of(job: PrintJob) -> JobProgress:
     """Return a job's progress."""
     percent = 100 if job.status is JobStatus.DONE else (100 * job.done // job.total if job.total else 0)
     return JobProgress(
-        job.id, job.batch_id, job.status.value, job.done, job.total, min(percent, 100), job.error, job.files or {}
+        job.id,
+        job.batch_id,
+        job.status.value,
+        job.done,
+        job.total,
+        min(percent, 100),
+        read_stored(job.error),
+        job.files or {},
     )
 
 
