@@ -34,6 +34,18 @@ def test_admin_creates_and_disables_users_but_not_themselves(
     assert actions == ["user.create", "user.disable"]
 
 
+def test_the_new_user_form_preselects_no_role_and_asks_for_one(auth: Any, client: Any, session: Any) -> None:
+    auth.login(auth.user("administrator").email)
+    page = client.get("/office/users/new").get_data(as_text=True)
+    role = page[page.index('name="role"') : page.index("</select>", page.index('name="role"'))]
+    first = role.split("<option", 2)[1]
+    assert 'value=""' in first and "selected" not in role  # a browser shows the first option: not administrator
+    form = {"email": "an@ocop.vn", "role": "", "password": "mot mat khau dai 2026"}
+    answer = auth.post("/office/users/new", form)
+    assert answer.status_code == 422 and "an@ocop.vn" in answer.get_data(as_text=True)  # what was typed stays
+    assert session.scalar(select(User).where(User.email == "an@ocop.vn")) is None
+
+
 def test_logout_is_a_post(client: Any) -> None:
     assert client.get("/logout").status_code == 405
 

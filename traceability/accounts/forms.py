@@ -25,9 +25,12 @@ class LoginForm(Form):
 
 
 class UserForm(ChoicesForm):
-    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {"role": lambda: labels.choices(Role)}
+    # No role is preselected: the first would be administrator, the most powerful, one careless "Create" away.
+    CHOICES: ClassVar[dict[str, Callable[[], list[tuple[str, str]]]]] = {
+        "role": lambda: labels.choices(Role, blank=True)
+    }
     email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), validate_choice=False)
+    role = SelectField(_l("Role"), validators=[InputRequired()], validate_choice=False)
     producer = StringField(_l("Producer code (producer users only)"), validators=[Optional(), Length(max=40)])
     password = PasswordField(
         _l("Initial password"),
