@@ -24,7 +24,7 @@ from traceability.errors import DomainError
 from traceability.forms import Form, ReasonForm, show_error
 from traceability.i18n import N_
 from traceability.stamps import batches
-from traceability.stamps.forms import StampRangeForm
+from traceability.stamps.forms import ReasonedRangeForm
 from traceability.stamps.keystore import store_from_config
 from traceability.verification import analytics as scan_analytics
 from traceability.verification import claims, range_revocation
@@ -124,7 +124,7 @@ def batch(batch_id: int) -> ResponseReturnValue:
 # --- Revocation: a range of stamps (new), or the whole batch (confirmation for the existing action) ------
 
 
-def _render_range(batch_id: int, form: StampRangeForm, status: int = 200) -> ResponseReturnValue:
+def _render_range(batch_id: int, form: ReasonedRangeForm, status: int = 200) -> ResponseReturnValue:
     found = batches.batch_or_404(get_session(), batch_id)
     return render_template("office/analytics/revoke_stamps.html", batch=found, form=form), status
 
@@ -133,9 +133,9 @@ def _render_range(batch_id: int, form: StampRangeForm, status: int = 200) -> Res
 def revoke_stamps(batch_id: int) -> ResponseReturnValue:
     """Ask for the stamps and a reason, show what would change, and revoke only once that is confirmed."""
     if request.method == "GET":
-        form = StampRangeForm(prefix="range", first=request.args.get("first", ""), last=request.args.get("last", ""))
+        form = ReasonedRangeForm(prefix="range", first=request.args.get("first", ""), last=request.args.get("last", ""))
         return _render_range(batch_id, form)
-    form = StampRangeForm(prefix="range")
+    form = ReasonedRangeForm(prefix="range")
     if not form.validate_on_submit():
         return _render_range(batch_id, form, 422)
     first, last, reason = form.first.data or "", form.last.data or "", form.reason.data

@@ -21,7 +21,7 @@ from traceability.registry import standing
 from traceability.registry.models import Producer
 from traceability.stamps import batches, producer_batches
 from traceability.stamps.batches import BatchOptions
-from traceability.stamps.forms import BatchRequestForm, StampRangeForm
+from traceability.stamps.forms import BatchRequestForm, ReasonedRangeForm, StampRangeForm
 from traceability.stamps.keystore import store_from_config
 from traceability.stamps.models import Batch, RangeState
 from traceability.web import number
@@ -124,7 +124,7 @@ def batch(batch_id: int) -> ResponseReturnValue:
         "portal/batch.html",
         batch=found,
         activate_form=StampRangeForm(prefix="activate"),
-        void_form=StampRangeForm(prefix="void"),
+        void_form=ReasonedRangeForm(prefix="void"),
         formats=downloads.formats(),
     )
 
@@ -138,7 +138,7 @@ CHANGED = {
 
 def _change(batch_id: int, state: RangeState, prefix: str) -> ResponseReturnValue:
     """Activate stamps at once; void them only once the producer has seen and confirmed what that does."""
-    form = StampRangeForm(prefix=prefix)
+    form = (ReasonedRangeForm if state is RangeState.VOIDED else StampRangeForm)(prefix=prefix)
     found = producer_batches.batch_of(get_session(), producer(), batch_id)
     if form.validate_on_submit():
         first_text, last_text = form.first.data or "", form.last.data or ""
@@ -167,7 +167,7 @@ def _change(batch_id: int, state: RangeState, prefix: str) -> ResponseReturnValu
             flash(said, "success")
             return redirect(url_for("portal.batch", batch_id=batch_id))
     found = producer_batches.batch_of(get_session(), producer(), batch_id)
-    forms = {"activate_form": StampRangeForm(prefix="activate"), "void_form": StampRangeForm(prefix="void")}
+    forms = {"activate_form": StampRangeForm(prefix="activate"), "void_form": ReasonedRangeForm(prefix="void")}
     forms[f"{prefix}_form"] = form
     return render_template("portal/batch.html", batch=found, formats=downloads.formats(), **forms), 422
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -62,3 +64,21 @@ class StampRangeForm(Form):
     first = StringField(_l("First stamp (number or serial)"), validators=[InputRequired(), Length(max=40)])
     last = StringField(_l("Last stamp (empty: just the first)"), validators=[Optional(), Length(max=40)])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class MarkedRequired:
+    """Mark a field required (its label says so, the browser asks for it) and leave the check to the service.
+
+    The service's own message ("say why the stamps are void") is clearer than a generic "this field is required".
+    """
+
+    field_flags: ClassVar[dict[str, bool]] = {"required": True}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        return None
+
+
+class ReasonedRangeForm(StampRangeForm):
+    """Stamps to void or revoke: the reason is required, and shoppers or the office read it."""
+
+    reason = TextAreaField(_l("Reason"), validators=[MarkedRequired(), Length(max=500)])
