@@ -135,7 +135,7 @@ def test_products_areas_and_certifications(auth: Any, client: Any, session: Any,
     assert auth.post(f"{page}/certifications", cert, form_page=page).status_code == 302
     certification = session.scalar(select(Certification))
     assert certification.valid_until.isoformat() == "2028-08-31"
-    assert "<td data-label=\"Điểm\">75,50</td>" in client.get(page + "?lang=vi").get_data(as_text=True)
+    assert '<td data-label="Điểm">75,50</td>' in client.get(page + "?lang=vi").get_data(as_text=True)
     response = auth.post(
         f"/office/registry/certifications/{certification.id}/status",
         {"status": "revoked", "reason": "misuse of the OCOP mark"},
