@@ -1,4 +1,5 @@
-"""The whole workflow in headless Chromium: request → approve → download and activate → the public page."""
+"""The whole workflow in headless Chromium without JavaScript: request → approve → download and activate → the
+public page; then an inspector revokes some stamps after a review."""
 
 from __future__ import annotations
 
@@ -102,3 +103,19 @@ def test_request_approve_download_activate_verify(
     api = app.test_client()
     assert api.get("/api/v1/verify", query_string={"code": rows[7]["url"]}).get_json()["verdict"] == "genuine"
     assert api.get("/api/v1/verify", query_string={"code": rows[30]["url"]}).get_json()["verdict"] == "not_activated"
+
+    # An inspector revokes stamps 1 to 5 (labels stolen from a shop), reviewed first, without JavaScript.
+    desk_inspector = desk()
+    log_in(desk_inspector, base, auth.user("inspector").email)
+    batch_id = batch_url.rstrip("/").rsplit("/", 1)[1]
+    desk_inspector.goto(f"{base}/office/analytics/batches/{batch_id}")
+    desk_inspector.click(f"a[href$='/analytics/batches/{batch_id}/revoke-stamps']")
+    desk_inspector.fill("input[name=range-first]", "1")
+    desk_inspector.fill("input[name=range-last]", "5")
+    desk_inspector.fill("textarea[name=range-reason]", "labels stolen from the shop")
+    desk_inspector.click("#revoke-stamps-form button")
+    assert "5" in desk_inspector.inner_text("#confirm-summary")
+    assert verdict_on_page(phone, base, rows[2]["url"]) == "genuine"  # nothing changes before the confirmation
+    desk_inspector.click("#confirm-form button.danger")
+    assert verdict_on_page(phone, base, rows[2]["url"]) == "revoked"
+    assert verdict_on_page(phone, base, rows[7]["url"]) == "genuine"
