@@ -82,3 +82,14 @@ def phone(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page: Any, base: str, email: str, query: str = "") -> None:
+    """Log a browser page in through the login form (the test users' password), e.g. query="?lang=en"."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/login{query}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_load_state()

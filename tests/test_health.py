@@ -95,8 +95,9 @@ def test_not_ready_when_migrations_are_not_at_head(
     )
 
 
-def test_healthz_needs_no_database_and_readyz_names_it(tmp_path: Path) -> None:
-    app = create_app(
+def app_without_database(tmp_path: Path) -> Any:
+    """Return an app whose database cannot be opened (its folder does not exist)."""
+    return create_app(
         {
             "ENV": "testing",
             "TESTING": True,
@@ -106,6 +107,10 @@ def test_healthz_needs_no_database_and_readyz_names_it(tmp_path: Path) -> None:
             "SECRET_KEY": "test-secret",
         }
     )
+
+
+def test_healthz_needs_no_database_and_readyz_names_it(tmp_path: Path) -> None:
+    app = app_without_database(tmp_path)
     client = app.test_client()
     assert _probe(client, "/healthz") == (200, {"status": "ok"})
     status, body = _probe(client, "/readyz")
@@ -144,16 +149,7 @@ def test_warming_up_compiles_the_public_pages_and_writes_nothing(
 def test_a_worker_that_cannot_warm_up_still_starts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from traceability.health import warm_up
 
-    app = create_app(
-        {
-            "ENV": "testing",
-            "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'no such folder' / 'db.sqlite3'}",
-            "KEYS_DIR": str(tmp_path / "keys"),
-            "PRINT_DIR": str(tmp_path / "prints"),
-            "SECRET_KEY": "test-secret",
-        }
-    )
+    app = app_without_database(tmp_path)
     warm_up(app)  # the database cannot be opened: logged, not raised
     assert any(record.getMessage().startswith("warm-up failed") for record in caplog.records)
     assert app.test_client().get("/healthz").status_code == 200

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BASE_URL, PASSWORD
+from tests.conftest import BASE_URL
+from tests.live import log_in
 from traceability.printing import jobs
 from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
@@ -139,14 +140,6 @@ def reader(browser: Any) -> Iterator[Callable[[], Any]]:
     yield new_page
     for context in contexts:
         context.close()
-
-
-def log_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_load_state()
 
 
 def axe_violations(page: Any) -> list[str]:

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.conftest import BASE_URL, PASSWORD
+from tests.conftest import BASE_URL
+from tests.live import log_in
 from traceability.printing import jobs
 from traceability.stamps import batches
 from traceability.stamps.batches import BatchOptions
@@ -58,14 +59,6 @@ def world(app: Any, auth: Any, session: Any, store: Any, signing_key: Any, facto
         for role in ("administrator", "producer")
     }
     return {"batch": issued, "product": product, "users": users}
-
-
-def log_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_load_state()
 
 
 @pytest.mark.browser

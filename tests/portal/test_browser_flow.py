@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.live import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +32,6 @@ def desk(browser: Any) -> Iterator[Any]:
     yield new_page
     for context in contexts:
         context.close()
-
-
-def log_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login?lang=en")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stacked button[type=submit]")
 
 
 def verdict_on_page(phone: Any, base: str, url: str) -> str:
@@ -62,7 +55,7 @@ def test_request_approve_download_activate_verify(
 
     # The producer asks for 40 stamps.
     desk_producer = desk()
-    log_in(desk_producer, base, producer_user.email)
+    log_in(desk_producer, base, producer_user.email, "?lang=en")
     assert desk_producer.url.endswith("/portal/")
     assert "★★★★" in desk_producer.inner_text("table.list")
     desk_producer.click("text=Request stamps >> nth=-1")
@@ -78,7 +71,7 @@ def test_request_approve_download_activate_verify(
 
     # The office approves it.
     desk_admin = desk()
-    log_in(desk_admin, base, admin.email)
+    log_in(desk_admin, base, admin.email, "?lang=en")
     desk_admin.click("#queue a")
     desk_admin.click("#approve-form button")
     assert "issued" in desk_admin.inner_text("#batch-status")
@@ -106,7 +99,7 @@ def test_request_approve_download_activate_verify(
 
     # An inspector revokes stamps 1 to 5 (labels stolen from a shop), reviewed first, without JavaScript.
     desk_inspector = desk()
-    log_in(desk_inspector, base, auth.user("inspector").email)
+    log_in(desk_inspector, base, auth.user("inspector").email, "?lang=en")
     batch_id = batch_url.rstrip("/").rsplit("/", 1)[1]
     desk_inspector.goto(f"{base}/office/analytics/batches/{batch_id}")
     desk_inspector.click(f"a[href$='/analytics/batches/{batch_id}/revoke-stamps']")
