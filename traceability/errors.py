@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -66,8 +67,6 @@ STORED_MAX = 2000
 
 def stored(error: DomainError) -> str:
     """Return an error to keep in the database: JSON of its msgid, params and which params are Terms."""
-    import json
-
     kept = json.dumps(
         {
             "msgid": error.template,
@@ -81,8 +80,6 @@ def stored(error: DomainError) -> str:
 
 def read_stored(text: str | None) -> str | None:
     """Return a message kept by stored() in the reader's language (plain text, e.g. older rows, as it is)."""
-    import json
-
     if not text or not text.startswith('{"msgid"'):
         return text
     try:
