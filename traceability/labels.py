@@ -64,6 +64,18 @@ LABELS: dict[Enum, str] = {
     KeyStatus.COMPROMISED: N_("compromised"),
 }
 
+# Batch and stamp-range states by stored value (the two share "issued" and "revoked"): the names every staff page
+# and the audit log give them. A batch waiting for the office reads "waiting for approval", not "requested".
+STATE_LABELS: dict[str, str] = {
+    "requested": N_("waiting for approval"),
+    "rejected": N_("rejected"),
+    "issued": N_("issued"),
+    "revoked": N_("revoked"),
+    "printed": N_("printed"),
+    "activated": N_("activated"),
+    "voided": N_("voided"),
+}
+
 # What the registry's CSV import can hold (traceability/registry/csv_import.KINDS).
 IMPORT_KINDS = {
     "producers": N_("Producers"),
@@ -91,3 +103,9 @@ def import_kind(name: str) -> str:
     """Return the name of a kind of CSV import."""
     text = IMPORT_KINDS.get(name)
     return gettext(text) if text else name
+
+
+def state_label(value: str) -> str:
+    """Return the name of a stored batch or stamp-range state in the request's language (as stored if unknown)."""
+    text = STATE_LABELS.get(value)
+    return gettext(text) if text else value

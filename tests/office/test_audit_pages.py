@@ -155,6 +155,14 @@ def test_a_vietnamese_reader_reads_states_roles_and_records_in_vietnamese(
     batches.revoke(session, stamped.batch, actor="user:lan@ocop.vn", reason="hàng giả")
     audit.record(session, "user:lan@ocop.vn", "user.create", "user:9", after={"email": "a@b.vn", "role": "inspector"})
     audit.record(session, "user:lan@ocop.vn", "batch.activate", "batch:1", after={"span": [0, 20]})
+    audit.record(
+        session,
+        "user:lan@ocop.vn",
+        "batch.approve",
+        "batch:1",
+        before={"status": "requested"},
+        after={"status": "issued"},
+    )
     session.commit()
     office(auth)
     html = client.get("/office/audit?lang=vi").get_data(as_text=True)
@@ -164,6 +172,10 @@ def test_a_vietnamese_reader_reads_states_roles_and_records_in_vietnamese(
     assert f"Lịch sử của lô tem {stamped.batch.id}" in revoked and "batch:" not in revoked
     created = next(row for row in rows if "a@b.vn" in row)
     assert "cán bộ kiểm tra" in created and "inspector" not in created, created
+    approved = next(row for row in rows if "đã duyệt lô tem 1" in row)
+    assert "chờ duyệt → đã cấp" in approved, approved
+    # The state's name on every batch page (labels.STATE_LABELS), not a second wording of it.
+    assert '<span class="before">chờ duyệt</span>' in html
     activated = next(row for row in rows if "kích hoạt" in row)
     assert "(từ 1 đến 20)" in activated, activated
     shown = re.sub(r'data-action="[^"]*"', "", html[html.index("<tbody>") :])

@@ -31,9 +31,8 @@ from traceability.audit.models import AuditEntry
 from traceability.db import get_session
 from traceability.forms import Form
 from traceability.i18n import N_
-from traceability.labels import LABELS
+from traceability.labels import LABELS, STATE_LABELS
 from traceability.registry.models import CertificationStatus, PhotoStatus, Product
-from traceability.stamps.batches import STATE_NAMES
 from traceability.stamps.models import KeyStatus
 from traceability.web import number
 
@@ -135,11 +134,11 @@ def field_label(change: sentences.Change) -> str:
     return _(change.label) if change.label else change.field
 
 
-# Stored names of states, statuses and roles, with what people call them. Stamp and batch states are their own
-# msgids (stamps.batches.STATE_NAMES) and come first: "revoked" is a batch's state before a certificate's.
+# Stored names of statuses and roles, with what people call them; batch and stamp states come first and with
+# the names the other staff pages give them (labels.STATE_LABELS): "revoked" is a batch's before a certificate's.
 _WORDS: dict[str, str] = {
     **{member.value: text for member, text in LABELS.items() if isinstance(member, WORD_ENUMS)},
-    **{name: name for name in STATE_NAMES},
+    **STATE_LABELS,
 }
 
 

@@ -55,6 +55,7 @@ def office_helpers() -> dict[str, object]:
 
 # {{ user.role | label }}: a stored enum value in the page's language.
 bp.add_app_template_filter(labels.label, "label")
+bp.add_app_template_global(labels.state_label, "state_label")  # accounts/_macros.html status_label
 
 
 @bp.get("/")
