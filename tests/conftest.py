@@ -53,22 +53,23 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+def database_beside(url: str, name: str) -> str:
+    """Create the PostgreSQL database `name` on url's server if it is missing; return its URL."""
+    server = make_engine(url)
+    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 def _worker_database(url: str) -> str:
     """Give each pytest-xdist worker its own PostgreSQL database beside TEST_DATABASE_URL's (test_gw0, ...).
 
     SQLite needs nothing: each worker has its own temporary folder.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
-        return url
-    parsed = make_url(url)
-    name = f"{parsed.database}_{worker}"
-    server = make_engine(url)
-    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    server.dispose()
-    return parsed.set(database=name).render_as_string(hide_password=False)
+    return database_beside(url, f"{make_url(url).database}_{worker}") if worker else url
 
 
 def _wipe(url: str) -> None:

@@ -22,7 +22,7 @@ from flask import Flask
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import Client, CliRunner
+from tests.conftest import Client, CliRunner, database_beside
 from traceability import create_app
 from traceability.db import make_engine
 from traceability.operations.backup import CHECKSUMS, FORMAT, MANIFEST
@@ -75,10 +75,8 @@ def restore_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         return
     name = f"{url.database}_restore_{uuid4().hex[:8]}"
     server = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
-    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield database_beside(database_url, name)
     finally:
         with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
