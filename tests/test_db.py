@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from traceability.audit.models import AuditEntry
 from traceability.audit.services import record
-from traceability.db import get_session
+from traceability.db import get_session, make_engine
 from traceability.errors import Conflict
 
 
@@ -128,3 +128,28 @@ def test_each_request_chooses_its_own_language_and_user(client: FlaskClient, aut
         assert auth.login(user.email).status_code == 302
         assert user.email in client.get("/office/", follow_redirects=True).get_data(as_text=True)
         assert auth.logout().status_code == 302
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(app: Flask, database_url: str) -> None:
+    """PostgreSQL restarted or ended a session while it sat in the pool: the next request still answers.
+
+    The pool pings each connection it hands out (make_engine's pool_pre_ping) and replaces a dead one: without
+    the ping the request meets the dead connection and answers 500 (checked by turning it off).
+    """
+    engine = app.extensions["db_engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to end a session")
+    client = app.test_client()
+    look_up = "/api/v1/verify?code=not-a-stamp"  # reads the key ring and records the scan: the database
+    assert client.get(look_up).status_code == 200  # the request's connection is now in the pool
+    assert engine.pool.checkedin() >= 1
+    other = make_engine(database_url)
+    with other.connect() as connection:
+        ended = connection.exec_driver_sql(
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        ).scalar_one()
+    other.dispose()
+    assert ended >= 1
+    for _ in range(3):
+        assert client.get(look_up).status_code == 200

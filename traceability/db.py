@@ -166,3 +166,23 @@ def transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def one_write() -> Iterator[Session]:
+    """Yield the current session for work whose only write is one statement: on PostgreSQL it commits as it runs.
+
+    A verification reads its stamp in one statement and appends its scan in one INSERT: a transaction around
+    them adds nothing (no statement depends on another seeing the same snapshot, and there is nothing to
+    roll back), but costs two round trips, BEGIN and COMMIT, and PostgreSQL's work for each. In autocommit
+    the INSERT returns only when the row is durable (synchronous_commit stays on), so an answered scan is
+    never lost. SQLite keeps its transaction: there BEGIN IMMEDIATE is what makes concurrent writers wait.
+    More than one write here would commit them one by one: use transaction() for that.
+    """
+    session = get_session()
+    if session.get_bind().dialect.name == "postgresql":
+        if session.in_transaction():
+            session.commit()  # the request read something first: autocommit applies from a fresh connection
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    with transaction() as same:
+        yield same

@@ -84,6 +84,34 @@ def test_a_warm_verification_reads_once_and_writes_the_scan_once(
 
 
 @pytest.mark.parametrize("look_up", [_page, _api], ids=["page", "api"])
+def test_on_postgresql_a_look_up_sends_no_begin_and_no_commit(
+    app: Flask, client: FlaskClient, issued: Issued, session: Session, look_up: Any
+) -> None:
+    """The read and the scan's INSERT each commit as they run (db.one_write): two round trips fewer."""
+    engine = app.extensions["db_engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: on SQLite BEGIN IMMEDIATE is what makes concurrent writers wait")
+    autocommit: list[tuple[str, bool]] = []
+
+    def executed(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        autocommit.append((statement.split()[0], conn.connection.driver_connection.autocommit))
+
+    look_up(client, issued, 0)
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        look_up(client, issued, 1)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    # psycopg sends BEGIN before a statement on a connection out of autocommit, and COMMIT at the end.
+    assert autocommit == [("SELECT", True), ("INSERT", True)]
+    session.rollback()
+    assert engine.pool.checkedout() == 0  # the request gave its connection back
+    with engine.connect() as connection:  # out of autocommit again, for the next request's transaction
+        assert connection.connection.driver_connection.autocommit is False
+    assert session.scalar(select(func.count(Scan.id))) == 2  # each answered scan is durable
+
+
+@pytest.mark.parametrize("look_up", [_page, _api], ids=["page", "api"])
 def test_with_the_cache_off_every_look_up_stays_within_the_cold_budget_and_loads_nothing_lazily(
     app_config: dict[str, Any], issued: Issued, look_up: Any
 ) -> None:

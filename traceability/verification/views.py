@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from traceability import clock
-from traceability.db import get_session, transaction, utcnow
+from traceability.db import get_session, one_write, transaction, utcnow
 from traceability.errors import DomainError, ValidationError
 from traceability.i18n import N_
 from traceability.registry.certification_rules import effective_status
@@ -164,7 +164,7 @@ def stamp_page(token: str) -> ResponseReturnValue:
         result.scan = seen
     else:
         record = ScanContext(Channel.PAGE, _device(), utcnow())
-        with transaction():
+        with one_write():
             result = verify_and_assess(session, token, today, limits, record, _prefixes(), evidence=False)
     return _page(result, token, placed=request.args.get("placed") == "1")
 
@@ -294,7 +294,7 @@ def verify_api() -> ResponseReturnValue:
             N_("a stamp code has at most %(limit)s characters"), field="code", params={"limit": CODE_MAX}
         )
     record = ScanContext(Channel.API, _device(), utcnow())
-    with transaction() as session:
+    with one_write() as session:
         result = verify_and_assess(session, code, clock.today(), _thresholds(), record, _prefixes(), evidence=False)
         body = verification_record(code, result)
         if result.product is not None and "product" in body:
