@@ -231,20 +231,58 @@ def answered(log: Path, offset: int) -> int:
     return sum(1 for line in lines if line.get("logger") == "gunicorn.access" and 200 <= line["status"] < 300)
 
 
-def measure(name: str, paths: list[str], workdir: Path, options: argparse.Namespace, base: str) -> dict[str, Any]:
-    """Run one path under load; return wrk's figures, the answers the server logged and the scan rows written."""
+def measure(
+    name: str, paths: list[str], workdir: Path, options: argparse.Namespace, base: str, master: int
+) -> dict[str, Any]:
+    """Run one path under load; return wrk's figures, the answers the server logged, the scan rows written and
+    the CPU time per request of the workers, of PostgreSQL (when it runs on this machine) and of wrk."""
     paths_file = workdir / f"{len(list(workdir.glob('*.paths')))}.paths"
     paths_file.write_text("\n".join(paths) + "\n")
     log = workdir / "gunicorn.log"
     before, offset = scan_rows(options.database_url), log.stat().st_size
+    local_database = urlsplit(options.database_url).hostname in LOCAL_HOSTS
+    workers_before, database_before, wrk_before = cpu_ticks(master), cpu_ticks(None), os.times()
     result = run_wrk(base, paths_file, workdir / "walk.lua", options.duration, options.connections)
     time.sleep(1)  # requests in flight as wrk stopped are still being answered
+    workers_after, database_after, wrk_after = cpu_ticks(master), cpu_ticks(None), os.times()
     result["scans"] = scan_rows(options.database_url) - before
     result["served"] = answered(log, offset)
     errors = sum(result[kind] for kind in ("connect", "read", "write", "status", "timeout"))
     result.update(name=name, errors=errors)
     result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
+    requests = max(result["requests"], 1)
+    result["app_ms"] = used(workers_before, workers_after) * 1000 / requests
+    result["db_ms"] = used(database_before, database_after) * 1000 / requests if local_database else None
+    wrk_seconds = sum(getattr(wrk_after, f) - getattr(wrk_before, f) for f in ("children_user", "children_system"))
+    result["wrk_ms"] = wrk_seconds * 1000 / requests
     return result
+
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", None}  # None: a Unix socket
+
+
+def cpu_ticks(parent: int | None) -> dict[int, int]:
+    """Return the CPU time (user + system, in clock ticks) of each child of `parent`, or with None of each
+    PostgreSQL process (backends, WAL writer, checkpointer: the database's whole cost), from /proc."""
+    found: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        command, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        # proc(5): after the command come state (3), ppid (4), ..., utime (14) and stime (15).
+        if (parent is None and command == "postgres") or (parent is not None and fields[1] == str(parent)):
+            found[int(entry.name)] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def used(before: dict[int, int], after: dict[int, int]) -> float:
+    """Return the CPU seconds the processes alive at the end used since `before` (0 for those that were new)."""
+    ticks = sum(end - before.get(pid, 0) for pid, end in after.items())
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def worker_rss(master: int) -> dict[int, int]:
@@ -263,14 +301,19 @@ def worker_rss(master: int) -> dict[int, int]:
     return found
 
 
-def run_soak(master: int, paths: list[str], workdir: Path, options: argparse.Namespace, base: str) -> dict[str, Any]:
+def run_soak(paths: list[str], workdir: Path, options: argparse.Namespace, base: str, master: int) -> dict[str, Any]:
     """Run pages and API calls mixed for --soak seconds, sampling the workers' memory every SOAK_SAMPLE seconds."""
     samples: list[tuple[float, dict[int, int]]] = []
     result: dict[str, Any] = {}
     runner = threading.Thread(
         target=lambda: result.update(
             measure(
-                "soak page+api", paths, workdir, argparse.Namespace(**{**vars(options), "duration": options.soak}), base
+                "soak page+api",
+                paths,
+                workdir,
+                argparse.Namespace(**{**vars(options), "duration": options.soak}),
+                base,
+                master,
             )
         )
     )
@@ -302,22 +345,39 @@ def print_soak(soak: dict[str, Any]) -> None:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    """Print path, req/s, p50, p99, errors, ratio to the bare route, and scan rows against answers."""
-    bare = results[0]["rate"]
+    """Print path, req/s, p50, p99, errors, ratio to the bare route, scan rows against answers, CPU per request,
+    and for each path the ratio it could reach at most: if its Python cost no more than the bare route's."""
+    bare = results[0]
     print(
         f"{'path':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>6} {'answered':>9} "
-        f"{'scan rows':>9}"
+        f"{'scan rows':>9} {'CPU ms/request: app':>20} {'db':>5} {'wrk':>5} {'cores busy':>10}"
     )
     for row in results:
-        scans = f"{row['scans']:>9,}" if row is not results[0] else f"{'-':>9}"
+        scans = f"{row['scans']:>9,}" if row is not bare else f"{'-':>9}"
+        database = f"{row['db_ms']:>5.2f}" if row["db_ms"] is not None else f"{'-':>5}"
+        busy = row["rate"] * (row["app_ms"] + (row["db_ms"] or 0) + row["wrk_ms"]) / 1000
         print(
             f"{row['name']:<22} {row['rate']:>8,.0f} {row['p50_us'] / 1000:>8.1f} {row['p99_us'] / 1000:>8.1f} "
-            f"{row['errors']:>7,} {row['rate'] / bare:>6.2f} {row['served']:>9,} {scans}"
+            f"{row['errors']:>7,} {row['rate'] / bare['rate']:>6.2f} {row['served']:>9,} {scans} "
+            f"{row['app_ms']:>20.2f} {database} {row['wrk_ms']:>5.2f} {busy:>10.2f}"
         )
     print("answered: 2xx lines in the server's access log; scan rows: rows the scans table gained meanwhile")
+    print(
+        "CPU ms/request: user + system time of the gunicorn workers, PostgreSQL's processes and wrk, per request;"
+        f" cores busy: req/s x their sum (this machine has {os.cpu_count()}: near it, the load saturates them)"
+    )
     for row in results[1:]:
         if row["scans"] != row["served"]:
             print(f"!! {row['name']}: {row['served']:,} answered but {row['scans']:,} scan rows written")
+    # Saturated, req/s is the cores over the CPU a request costs in all: a path whose app part cost no more
+    # than the bare route's still pays PostgreSQL's part, so its ratio cannot pass this bound.
+    floor = bare["app_ms"] + bare["wrk_ms"]
+    for row in results[1:]:
+        if row["db_ms"] is not None and floor > 0:
+            print(
+                f"{row['name']}: even with no more Python than the bare route, its ratio could not pass "
+                f"{floor / (floor + row['db_ms']):.2f} (PostgreSQL alone takes {row['db_ms']:.2f} ms a request)"
+            )
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -388,7 +448,7 @@ def main() -> None:
     server = start_server(environment, base, workdir / "gunicorn.log")
     workers = options.workers or 2 * (os.cpu_count() or 1) + 1
     load_before = os.getloadavg()
-    common = (workdir, options, base)
+    common = (workdir, options, base, server.pid)
     pages = [urlsplit(url).path for url in urls]
     calls = [f"/api/v1/verify?code={quote(url, safe='')}" for url in urls]
     soak: dict[str, Any] | None = None
@@ -400,7 +460,7 @@ def main() -> None:
         ]
         if options.soak:
             mixed = [path for pair in zip(pages, calls, strict=True) for path in pair]
-            soak = run_soak(server.pid, mixed, *common)
+            soak = run_soak(mixed, *common)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
