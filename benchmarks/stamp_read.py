@@ -55,9 +55,10 @@ def give_scans(url: str, batch_id: int, sequence: int, count: int) -> None:
     engine.dispose()
 
 
-def time_reads(url: str, batch_id: int, sequence: int, reads: int) -> float:
+def time_reads(url: str, batch_id: int, sequence: int, reads: int, *, prepared: bool = True) -> float:
     """Return the median milliseconds of read_stamp for one stamp, after five warm-up reads (from the sixth,
-    psycopg runs the statement prepared, as in a worker that has answered a few look-ups)."""
+    psycopg runs the statement prepared, as in a worker that has answered a few look-ups; with prepared=False
+    never, so PostgreSQL plans it at every read, as after a ROLLBACK, which drops psycopg's prepared ones)."""
     from sqlalchemy.orm import Session
 
     from traceability.db import make_engine
@@ -66,6 +67,8 @@ def time_reads(url: str, batch_id: int, sequence: int, reads: int) -> float:
     engine = make_engine(url)
     timings: list[float] = []
     with Session(engine) as session:
+        if not prepared:
+            session.connection().connection.driver_connection.prepare_threshold = None
         for done in range(reads + 5):
             started = time.perf_counter()
             row = read_stamp(session, batch_id, sequence)
@@ -137,11 +140,13 @@ def main() -> None:
         print(f"loaded {loaded.added:,} scans of other stamps with COPY in {loaded.seconds:.1f} s")
     batch_id = newest_batch(url)  # the batch prepare_stamps issued (the demo data may hold others)
     print(f"scans table: {partitions(url)} partitions; {options.reads} reads a stamp, median")
-    print(f"{'scans of the stamp':>19} {'read_stamp ms':>14}")
+    print(f"{'scans of the stamp':>19} {'read_stamp ms':>14} {'unprepared ms':>14}")
     for sequence, count in enumerate(COUNTS):
         if count:
             give_scans(url, batch_id, sequence, count)
-        print(f"{count:>19,} {time_reads(url, batch_id, sequence, options.reads):>14.2f}")
+        warm = time_reads(url, batch_id, sequence, options.reads)
+        cold = time_reads(url, batch_id, sequence, options.reads, prepared=False)
+        print(f"{count:>19,} {warm:>14.2f} {cold:>14.2f}")
 
 
 if __name__ == "__main__":
