@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -115,17 +116,40 @@ def prepare_stamps(environment: dict[str, str], count: int, csv: Path) -> list[s
     return [line.split(",")[1] for line in csv.read_text().splitlines()[1:]]
 
 
-def scan_rows(database_url: str) -> int:
-    """Return the number of rows in the scans table."""
+def query_scalar(database_url: str, sql: str) -> Any:
+    """Return the one value a query gives, on a connection of its own."""
     from sqlalchemy import text
 
     from traceability.db import make_engine
 
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        rows = int(connection.execute(text("SELECT count(*) FROM scans")).scalar_one())
+        value = connection.execute(text(sql)).scalar_one()
     engine.dispose()
-    return rows
+    return value
+
+
+def scan_rows(database_url: str) -> int:
+    """Return the number of rows in the scans table."""
+    return int(query_scalar(database_url, "SELECT count(*) FROM scans"))
+
+
+def scratch_environment(database_url: str, prefix: str) -> tuple[dict[str, str], Path]:
+    """Return the environment for the CLI on the database (development settings, keys and prints in a new
+    temporary folder, no instance config) and that folder."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    (workdir / "config.toml").write_text("")  # the repository's instance/config.toml must not apply
+    (workdir / "keys").mkdir(mode=0o700)
+    environment = {
+        **os.environ,
+        "TRACEABILITY_ENV": "development",
+        "TRACEABILITY_CONFIG": str(workdir / "config.toml"),
+        "DATABASE_URL": database_url,
+        "KEYS_DIR": str(workdir / "keys"),
+        "PRINT_DIR": str(workdir / "prints"),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    return environment, workdir
 
 
 def preload_scans(database_url: str, rows: int) -> None:
@@ -261,21 +285,25 @@ def measure(
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", None}  # None: a Unix socket
 
 
+def proc_files(name: str) -> Iterator[tuple[int, str]]:
+    """Yield (pid, text) of /proc/<pid>/<name> for every process (skipping those that end meanwhile)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / name).read_text()
+            except OSError:
+                continue
+
+
 def cpu_ticks(parent: int | None) -> dict[int, int]:
     """Return the CPU time (user + system, in clock ticks) of each child of `parent`, or with None of each
     PostgreSQL process (backends, WAL writer, checkpointer: the database's whole cost), from /proc."""
     found: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # the process ended meanwhile
+    for pid, stat in proc_files("stat"):
         command, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
         # proc(5): after the command come state (3), ppid (4), ..., utime (14) and stime (15).
         if (parent is None and command == "postgres") or (parent is not None and fields[1] == str(parent)):
-            found[int(entry.name)] = int(fields[11]) + int(fields[12])
+            found[pid] = int(fields[11]) + int(fields[12])
     return found
 
 
@@ -288,16 +316,10 @@ def used(before: dict[int, int], after: dict[int, int]) -> float:
 def worker_rss(master: int) -> dict[int, int]:
     """Return the resident memory in KiB of each gunicorn worker (the master's children), from /proc."""
     found: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue  # the process ended meanwhile
+    for pid, status in proc_files("status"):
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
-            found[int(entry.name)] = int(fields["VmRSS"].split()[0])
+            found[pid] = int(fields["VmRSS"].split()[0])
     return found
 
 

@@ -12,16 +12,13 @@ year; WAL, backups and the replicas' copies come on top.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load import prepare_stamps, require_database, reset_schema  # noqa: E402
+from benchmarks.load import prepare_stamps, require_database, reset_schema, scratch_environment  # noqa: E402
 from benchmarks.scan_copy import preload, table_size  # noqa: E402
 
 RATES = (1, 10, 100)  # average scans a second
@@ -40,18 +37,7 @@ def main() -> None:
         parser.error("--database-url must be a PostgreSQL URL")
     require_database(url)
     reset_schema(url)
-    workdir = Path(tempfile.mkdtemp(prefix="ocop-sizing-"))
-    (workdir / "config.toml").write_text("")
-    environment = {
-        **os.environ,
-        "TRACEABILITY_ENV": "development",
-        "TRACEABILITY_CONFIG": str(workdir / "config.toml"),
-        "DATABASE_URL": url,
-        "KEYS_DIR": str(workdir / "keys"),
-        "PRINT_DIR": str(workdir / "prints"),
-        "SECRET_KEY": secrets.token_urlsafe(32),
-    }
-    (workdir / "keys").mkdir(mode=0o700)
+    environment, workdir = scratch_environment(url, "ocop-sizing-")
     prepare_stamps(environment, 1_000, workdir / "stamps.csv")
     loaded = preload(url, options.rows)
     sizes = table_size(url)

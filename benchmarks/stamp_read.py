@@ -16,18 +16,21 @@ a shopper is told stays exact, and the read costs more for a stamp scanned very 
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load import prepare_stamps, require_database, reset_schema  # noqa: E402
+from benchmarks.load import (  # noqa: E402
+    prepare_stamps,
+    query_scalar,
+    require_database,
+    reset_schema,
+    scratch_environment,
+)
 from benchmarks.scan_copy import preload  # noqa: E402
 
 COUNTS = (0, 10, 100, 1_000, 10_000)
@@ -68,7 +71,9 @@ def time_reads(url: str, batch_id: int, sequence: int, reads: int, *, prepared: 
     timings: list[float] = []
     with Session(engine) as session:
         if not prepared:
-            session.connection().connection.driver_connection.prepare_threshold = None
+            driver = session.connection().connection.driver_connection
+            assert driver is not None
+            driver.prepare_threshold = None
         for done in range(reads + 5):
             started = time.perf_counter()
             row = read_stamp(session, batch_id, sequence)
@@ -79,33 +84,6 @@ def time_reads(url: str, batch_id: int, sequence: int, reads: int, *, prepared: 
         session.commit()
     engine.dispose()
     return statistics.median(timings) * 1000
-
-
-def newest_batch(url: str) -> int:
-    """Return the id of the newest batch."""
-    from sqlalchemy import text
-
-    from traceability.db import make_engine
-
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        found = int(connection.execute(text("SELECT max(id) FROM batches")).scalar_one())
-    engine.dispose()
-    return found
-
-
-def partitions(url: str) -> int:
-    """Return how many partitions the scans table has."""
-    from sqlalchemy import text
-
-    from traceability.db import make_engine
-
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM pg_inherits WHERE inhparent = 'scans'::regclass"))
-        found = int(count.scalar_one())
-    engine.dispose()
-    return found
 
 
 def main() -> None:
@@ -122,24 +100,15 @@ def main() -> None:
         parser.error(f"--reads must be 1 to {MAX_READS:,} and --other-scans 0 or more")
     require_database(url)
     reset_schema(url)
-    workdir = Path(tempfile.mkdtemp(prefix="ocop-read-"))
-    (workdir / "config.toml").write_text("")
-    (workdir / "keys").mkdir(mode=0o700)
-    environment = {
-        **os.environ,
-        "TRACEABILITY_ENV": "development",
-        "TRACEABILITY_CONFIG": str(workdir / "config.toml"),
-        "DATABASE_URL": url,
-        "KEYS_DIR": str(workdir / "keys"),
-        "PRINT_DIR": str(workdir / "prints"),
-        "SECRET_KEY": secrets.token_urlsafe(32),
-    }
+    environment, workdir = scratch_environment(url, "ocop-read-")
     prepare_stamps(environment, len(COUNTS), workdir / "stamps.csv")
     if options.other_scans:
         loaded = preload(url, options.other_scans)
         print(f"loaded {loaded.added:,} scans of other stamps with COPY in {loaded.seconds:.1f} s")
-    batch_id = newest_batch(url)  # the batch prepare_stamps issued (the demo data may hold others)
-    print(f"scans table: {partitions(url)} partitions; {options.reads} reads a stamp, median")
+    # The batch prepare_stamps issued (the demo data may hold others).
+    batch_id = int(query_scalar(url, "SELECT max(id) FROM batches"))
+    partitions = query_scalar(url, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'scans'::regclass")
+    print(f"scans table: {partitions} partitions; {options.reads} reads a stamp, median")
     print(f"{'scans of the stamp':>19} {'read_stamp ms':>14} {'unprepared ms':>14}")
     for sequence, count in enumerate(COUNTS):
         if count:
