@@ -155,16 +155,17 @@ def index() -> ResponseReturnValue:
 @bp.get("/v/<token>")
 @verify_limit
 def stamp_page(token: str) -> ResponseReturnValue:
-    session = get_session()
     today, limits = clock.today(), _thresholds()
-    seen = _own_scan(request.args.get("seen"))
-    if seen is not None and seen.code_hash == scans.code_hash(token):
-        # Back from this page's own form: the same look-up, not a new scan.
-        result = assess(session, verify_code(session, token, today, _prefixes()), token, limits, evidence=False)
-        result.scan = seen
-    else:
-        record = ScanContext(Channel.PAGE, _device(), utcnow())
-        with one_write():
+    # The way back from the page's own form reads and writes nothing: inside one_write too, so on PostgreSQL
+    # it ends without a ROLLBACK, which would make psycopg drop the worker's prepared statements.
+    with one_write() as session:
+        seen = _own_scan(request.args.get("seen"))
+        if seen is not None and seen.code_hash == scans.code_hash(token):
+            # Back from this page's own form: the same look-up, not a new scan.
+            result = assess(session, verify_code(session, token, today, _prefixes()), token, limits, evidence=False)
+            result.scan = seen
+        else:
+            record = ScanContext(Channel.PAGE, _device(), utcnow())
             result = verify_and_assess(session, token, today, limits, record, _prefixes(), evidence=False)
     return _page(result, token, placed=request.args.get("placed") == "1")
 
