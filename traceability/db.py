@@ -176,8 +176,9 @@ def one_write() -> Iterator[Session]:
     them adds nothing (no statement depends on another seeing the same snapshot, and there is nothing to
     roll back), but costs two round trips, BEGIN and COMMIT, and PostgreSQL's work for each. In autocommit
     the INSERT returns only when the row is durable (synchronous_commit stays on), so an answered scan is
-    never lost. SQLite keeps its transaction: there BEGIN IMMEDIATE is what makes concurrent writers wait.
-    More than one write here would commit them one by one: use transaction() for that.
+    never lost, and an error after it keeps the row (the look-up did happen). SQLite keeps its transaction:
+    there BEGIN IMMEDIATE is what makes concurrent writers wait. More than one write here would commit them
+    one by one: use transaction() for that.
     """
     session = get_session()
     if session.get_bind().dialect.name == "postgresql":

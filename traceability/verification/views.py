@@ -156,8 +156,8 @@ def index() -> ResponseReturnValue:
 @verify_limit
 def stamp_page(token: str) -> ResponseReturnValue:
     today, limits = clock.today(), _thresholds()
-    # The way back from the page's own form reads and writes nothing: inside one_write too, so on PostgreSQL
-    # it ends without a ROLLBACK, which would make psycopg drop the worker's prepared statements.
+    # The way back from the page's own form only reads: inside one_write too, so on PostgreSQL it ends
+    # without a ROLLBACK, which would make psycopg drop the worker's prepared statements.
     with one_write() as session:
         seen = _own_scan(request.args.get("seen"))
         if seen is not None and seen.code_hash == scans.code_hash(token):
