@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import re
+import shutil
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +58,58 @@ def test_a_changed_file_gets_a_new_name(tmp_path: Path) -> None:
     assert (folder / (names["site.css"] + ".gz")).exists()
     (source / "site.css").write_text("body{color:#222}" * 50)
     assert build(source)[1]["site.css"] != names["site.css"]
+
+
+def _source(tmp_path: Path) -> Path:
+    source = tmp_path / "static"
+    source.mkdir()
+    (source / "site.css").write_text("body{color:#111}")
+    return source
+
+
+def _release_folder(source: Path) -> Path:
+    """Where build() shares the release's files between the workers of this user."""
+    folder, _ = build(source)
+    shutil.rmtree(folder)
+    return folder
+
+
+def test_a_folder_someone_else_could_write_is_never_served(tmp_path: Path, monkeypatch: Any) -> None:
+    """The shared folder's name is predictable from the public static files: another local user can create it
+    first, with a stylesheet of their own, in a temporary directory everyone may write. It must not be used."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    source = _source(tmp_path)
+    planted = _release_folder(source)
+    planted.mkdir(mode=0o777)
+    planted.chmod(0o777)  # the umask narrowed mkdir's mode: anyone may write in it now
+    name = fingerprinted("site.css", (source / "site.css").read_bytes())
+    (planted / name).write_text("body{background:url(https://evil.example/x)}")
+    folder, names = build(source)
+    assert folder != planted
+    assert (folder / names["site.css"]).read_text() == "body{color:#111}"
+    assert not stat.S_IMODE(folder.stat().st_mode) & 0o077  # the folder served is this user's alone
+
+
+def test_a_link_in_place_of_the_folder_is_never_followed(tmp_path: Path, monkeypatch: Any) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    source = _source(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    _release_folder(source).symlink_to(elsewhere)
+    folder, names = build(source)
+    assert folder.resolve() != elsewhere and not list(elsewhere.iterdir())
+    assert (folder / names["site.css"]).read_text() == "body{color:#111}"
+
+
+def test_the_workers_of_one_release_share_this_users_folder(tmp_path: Path, monkeypatch: Any) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    source = _source(tmp_path)
+    first, _ = build(source)
+    assert build(source)[0] == first and first.parent == temp
+    assert stat.S_IMODE(first.stat().st_mode) == 0o700

@@ -8,9 +8,11 @@ short cache, for anyone who typed it. In production a reverse proxy may serve /s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,29 +34,46 @@ def fingerprinted(name: str, content: bytes) -> str:
 def build(source: Path) -> tuple[Path, dict[str, str]]:
     """Copy the static files under their plain and hashed names, with .gz beside them; return folder and names.
 
-    The folder is named after the content, in the temporary directory: every worker of one release shares it,
-    and a worker of a new release never serves an old file under a new name.
+    The folder is named after the content and this user, in the temporary directory: every worker of one
+    release shares it, and a worker of a new release never serves an old file under a new name. The name can
+    be worked out from the public files, so in a temporary directory that every local user may write, another
+    user could create it first with files of their own: a folder is served only if this user owns it, nobody
+    else may write in it and it is no link; otherwise this process builds a private one.
     """
     files = sorted(p for p in source.rglob("*") if p.is_file())
     contents = {p.relative_to(source).as_posix(): p.read_bytes() for p in files}
     names = {name: fingerprinted(name, content) for name, content in contents.items()}
     release = hashlib.sha256("".join(sorted(names.values())).encode()).hexdigest()[:HASH_LENGTH]
-    folder = Path(tempfile.gettempdir()) / f"ocop-static-{release}"
-    if not folder.is_dir():
-        staging = Path(tempfile.mkdtemp(prefix="ocop-static-"))
-        compressor = Compressor(quiet=True)
-        for name, content in contents.items():
-            for written in (name, names[name]):
-                target = staging / written
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
-                if compressor.should_compress(written):
-                    compressor.compress(str(target))
-        try:
-            os.rename(staging, folder)  # atomic: another worker that built it first wins
-        except OSError:
+    folder = Path(tempfile.gettempdir()) / f"ocop-static-{os.getuid()}-{release}"
+    if _ours(folder):
+        return folder, names
+    staging = Path(tempfile.mkdtemp(prefix="ocop-static-"))  # 0700, this user's
+    compressor = Compressor(quiet=True)
+    for name, content in contents.items():
+        for written in (name, names[name]):
+            target = staging / written
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            if compressor.should_compress(written):
+                compressor.compress(str(target))
+    # Atomic: another worker that built it first wins. Failing means one did (used below) or that someone
+    # else's folder has the name (not used).
+    with contextlib.suppress(OSError):
+        os.rename(staging, folder)
+    if _ours(folder):
+        if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return folder, names
+        return folder, names
+    return staging, names
+
+
+def _ours(folder: Path) -> bool:
+    """Tell whether a folder is a real directory of this user's that nobody else may write in."""
+    try:
+        info = folder.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def _headers(headers: Any, _path: str, _url: str) -> None:
