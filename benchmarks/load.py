@@ -134,18 +134,20 @@ def scan_rows(database_url: str) -> int:
     return int(query_scalar(database_url, "SELECT count(*) FROM scans"))
 
 
-def scratch_environment(database_url: str, prefix: str) -> tuple[dict[str, str], Path]:
-    """Return the environment for the CLI on the database (development settings, keys and prints in a new
-    temporary folder, no instance config) and that folder."""
+def scratch_environment(database_url: str, prefix: str, keys_dir: Path | None = None) -> tuple[dict[str, str], Path]:
+    """Return the environment for the CLI and the server on the database (development settings, prints and,
+    unless `keys_dir` is given, keys in a new temporary folder, no instance config) and that folder."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     (workdir / "config.toml").write_text("")  # the repository's instance/config.toml must not apply
-    (workdir / "keys").mkdir(mode=0o700)
+    if keys_dir is None:
+        keys_dir = workdir / "keys"
+    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     environment = {
         **os.environ,
-        "TRACEABILITY_ENV": "development",
+        "TRACEABILITY_ENV": "development",  # production refuses plain http and in-memory rate-limit storage
         "TRACEABILITY_CONFIG": str(workdir / "config.toml"),
         "DATABASE_URL": database_url,
-        "KEYS_DIR": str(workdir / "keys"),
+        "KEYS_DIR": str(keys_dir),
         "PRINT_DIR": str(workdir / "prints"),
         "SECRET_KEY": secrets.token_urlsafe(32),
     }
@@ -441,24 +443,15 @@ def main() -> None:
     require_database(options.database_url)
     if options.fresh:
         reset_schema(options.database_url)
-    workdir = Path(tempfile.mkdtemp(prefix="ocop-load-"))
-    options.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (workdir / "config.toml").write_text("")  # the repository's instance/config.toml must not apply
+    environment, workdir = scratch_environment(options.database_url, "ocop-load-", keys_dir=options.keys_dir)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    environment = {
-        **os.environ,
-        "TRACEABILITY_ENV": "development",  # production refuses plain http and in-memory rate-limit storage
-        "TRACEABILITY_CONFIG": str(workdir / "config.toml"),
-        "DATABASE_URL": options.database_url,
-        "KEYS_DIR": str(options.keys_dir),
-        "PRINT_DIR": str(workdir / "prints"),
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "PUBLIC_BASE_URL": base,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "LOG_FORMAT": "json",
-        "RATELIMIT_ENABLED": "false",  # one client sends every request: the limits would answer 429
-    }
+    environment.update(
+        PUBLIC_BASE_URL=base,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        LOG_FORMAT="json",
+        RATELIMIT_ENABLED="false",  # one client sends every request: the limits would answer 429
+    )
     if options.workers:
         environment["WEB_CONCURRENCY"] = str(options.workers)
     started = time.perf_counter()
